@@ -1,0 +1,91 @@
+"""genmetrics-nb: exact, fast, notebook-friendly metrics for generated images.
+
+Everything is imported lazily: ``import genmetrics_nb`` loads neither torch
+weights nor touches the network, and heavy sub-modules load on first use.
+
+Examples
+--------
+>>> import genmetrics_nb as gm
+>>> gm.__version__
+'0.1.0'
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# Public name -> "module:attribute".  One table, so the public surface is
+# visible in one place and nothing heavy is imported before it is used.
+_EXPORTS = {
+    # images and devices
+    "load_images": "genmetrics_nb.images:load_images",
+    "ImageBatch": "genmetrics_nb.images:ImageBatch",
+    # reporting
+    "record": "genmetrics_nb.report.record:record",
+    "recorded": "genmetrics_nb.report.record:recorded",
+    # full-reference metrics
+    "psnr": "genmetrics_nb.metrics.psnr:psnr",
+    "ssim": "genmetrics_nb.metrics.ssim:ssim",
+    "ms_ssim": "genmetrics_nb.metrics.ssim:ms_ssim",
+    "lpips": "genmetrics_nb.metrics.lpips:lpips",
+    # distribution metrics
+    "frechet_distance": "genmetrics_nb.metrics.frechet:frechet_distance",
+    "fid": "genmetrics_nb.metrics.fid:fid",
+    "fid_infinity": "genmetrics_nb.metrics.fid:fid_infinity",
+    "kid": "genmetrics_nb.metrics.kid:kid",
+    "inception_score": "genmetrics_nb.metrics.inception_score:inception_score",
+    "precision_recall": "genmetrics_nb.metrics.knn:precision_recall",
+    "density_coverage": "genmetrics_nb.metrics.knn:density_coverage",
+    "bootstrap": "genmetrics_nb.metrics.bootstrap:bootstrap",
+    # segmentation scores
+    "ConfusionMatrix": "genmetrics_nb.metrics.confusion:ConfusionMatrix",
+    "fcn_score": "genmetrics_nb.metrics.confusion:fcn_score",
+    "fcn_score_images": "genmetrics_nb.metrics.fcn_score:fcn_score_images",
+    # generator metrics
+    "ppl": "genmetrics_nb.metrics.ppl:ppl",
+    "linear_separability": "genmetrics_nb.metrics.separability:linear_separability",
+    # features
+    "list_extractors": "genmetrics_nb.extractors.registry:list_extractors",
+    "get_extractor": "genmetrics_nb.extractors.registry:get_extractor",
+    "register_extractor": "genmetrics_nb.extractors.registry:register_extractor",
+    "extract_features": "genmetrics_nb.features.engine:extract_features",
+    "FeatureStats": "genmetrics_nb.features.stats:FeatureStats",
+}
+
+# Sub-packages reachable as attributes (``gm.datasets.fashion_mnist``).
+_SUBMODULES = {
+    "datasets",
+    "device",
+    "images",
+    "metrics",
+    "weights",
+    "extractors",
+    "features",
+    "segmentation",
+    "generators",
+    "report",
+    "plots",
+    "experiments",
+    "distortions",
+    "zoo",
+}
+
+__all__ = sorted(_EXPORTS) + sorted(_SUBMODULES) + ["__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        module, attr = _EXPORTS[name].split(":")
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"genmetrics_nb.{name}")
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'genmetrics_nb' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,1 @@
+"""Running notebooks into reports and recording their headline numbers."""
