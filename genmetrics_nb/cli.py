@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:  # that area is not installed in this build
+            if exc.name and name.startswith(exc.name):  # that area is not in this build
                 continue
             raise
         module.register(sub)

@@ -64,17 +64,27 @@ def load_profile(profile: str, notebook: str) -> dict:
     ----------
     profile : str
         ``"offline"``, ``"paper"`` or ``"smoke"``, or the path of a YAML file
-        with the same layout (notebook name -> {parameter: value}).
+        with the same layout (notebook name -> {parameter: value}). Profiles
+        joined with ``+`` are merged left to right: ``"paper+smoke"`` is the
+        paper setting at the smoke test's sizes.
     notebook : str
         Notebook stem, e.g. ``"psnr_ssim"``.
     """
     import yaml
 
+    if not isinstance(profile, str) or not profile:
+        raise ValueError(f"profile must be a non-empty string, got {profile!r}")
+    if "+" in profile and not Path(profile).is_file():
+        merged = {}
+        for part in profile.split("+"):
+            merged.update(load_profile(part, notebook))
+        return merged
     path = Path(profile)
     if not (path.suffix in (".yaml", ".yml") and path.is_file()):
         if profile not in PROFILES:
             raise ValueError(
-                f"profile must be one of {', '.join(PROFILES)} or a YAML file, got {profile!r}"
+                f"profile must be one of {', '.join(PROFILES)} (or several joined by '+', "
+                f"or a YAML file), got {profile!r}"
             )
         path = PROFILE_DIR / f"{profile}.yaml"
     data = yaml.safe_load(path.read_text()) or {}
