@@ -50,6 +50,8 @@ _EXPORTS = {
     "get_extractor": "genmetrics_nb.extractors.registry:get_extractor",
     "register_extractor": "genmetrics_nb.extractors.registry:register_extractor",
     "extract_features": "genmetrics_nb.features.engine:extract_features",
+    "Features": "genmetrics_nb.features.engine:Features",
+    "feature_stats": "genmetrics_nb.features.engine:feature_stats",
     "FeatureStats": "genmetrics_nb.features.stats:FeatureStats",
 }
 

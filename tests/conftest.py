@@ -1,12 +1,20 @@
 """Shared fixtures and the test tiers (markers are declared in pyproject.toml)."""
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Tests never read or write the user's cache (~/.cache/genmetrics_nb): weights
+# and feature caches go to a throw-away folder, inherited by the notebook
+# kernels and torchrun workers the tests start.
+os.environ["GENMETRICS_HOME"] = tempfile.mkdtemp(prefix="genmetrics-test-home-")
+os.environ.pop("GENMETRICS_MANIFEST", None)
 
 
 def pytest_collection_modifyitems(config, items):
