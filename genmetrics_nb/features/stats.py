@@ -1,0 +1,313 @@
+"""Streaming mean and covariance of features: sufficient statistics in float64.
+
+:class:`FeatureStats` keeps ``n``, the sum of the features and the sum of
+their outer products, all in float64 (the state torchmetrics' FID keeps), so
+memory is O(D^2) whatever the number of images, batches can be added in any
+order, and shards computed by different processes merge by addition.
+
+References
+----------
+.. [1] M. Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge
+   to a Local Nash Equilibrium", NeurIPS 2017 (FID; statistics ``mu``,
+   ``sigma`` of pool3 features). Reference code: https://github.com/bioinf-jku/TTUR
+.. [2] pytorch-fid (``calculate_activation_statistics``: ``np.mean(act, 0)``,
+   ``np.cov(act, rowvar=False)``, i.e. the unbiased ``n - 1`` covariance):
+   https://github.com/mseitzer/pytorch-fid
+.. [3] clean-fid reference statistics (``.npz`` with ``mu``, ``sigma``):
+   https://github.com/GaParmar/clean-fid
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["FeatureStats"]
+
+_FORMAT = "genmetrics_nb.FeatureStats/1"
+
+
+def _as_float64_2d(x, *, name="batch") -> np.ndarray:
+    if type(x).__module__.startswith("torch"):
+        x = x.detach().to("cpu").double().numpy()
+    x = np.asarray(x)
+    if x.dtype.kind not in "fiu" or x.dtype == np.bool_:
+        raise TypeError(f"{name} must hold numbers, got dtype {x.dtype}")
+    if x.ndim != 2:
+        raise ValueError(
+            f"{name} must be N x D features, got shape {x.shape}; flatten feature maps first "
+            "(x.reshape(len(x), -1))"
+        )
+    x = x.astype(np.float64, copy=False)
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or Inf features; check the images and the extractor")
+    return x
+
+
+class FeatureStats:
+    """Mean and covariance of a stream of feature vectors, accumulated in float64.
+
+    Parameters
+    ----------
+    dim : int, optional
+        Feature dimension; inferred from the first batch when omitted.
+    meta : dict, optional
+        Provenance (extractor, weights digest, preprocessing, source); saved
+        with the statistics and checked by metrics that compare two sets.
+
+    Attributes
+    ----------
+    n : int
+        Number of feature vectors seen.
+    sum : numpy.ndarray
+        float64 ``D`` sum of the features.
+    outer : numpy.ndarray
+        float64 ``D x D`` sum of ``x x^T``.
+    meta : dict
+
+    Notes
+    -----
+    ``sigma`` is the unbiased covariance (divisor ``n - 1``), as
+    ``np.cov(features, rowvar=False)`` in pytorch-fid, TTUR and clean-fid.
+    Statistics imported from ``mu``/``sigma`` files (:meth:`load` of a
+    pytorch-fid or clean-fid ``.npz``) carry no sums: they can be compared but
+    not updated or merged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(500, 4))
+    >>> s = FeatureStats(4).update(x[:200]).update(x[200:])
+    >>> bool(np.allclose(s.sigma, np.cov(x, rowvar=False)))
+    True
+    """
+
+    def __init__(self, dim: int | None = None, *, meta: dict | None = None):
+        if dim is not None and (not isinstance(dim, (int, np.integer)) or dim <= 0):
+            raise ValueError(f"dim must be a positive int, got {dim!r}")
+        self.dim = None if dim is None else int(dim)
+        self.n = 0
+        self.sum = None if dim is None else np.zeros(self.dim)
+        self.outer = None if dim is None else np.zeros((self.dim, self.dim))
+        self.meta = dict(meta or {})
+        self._moments = None  # (mu, sigma) for imported moment-only statistics
+
+    # ------------------------------------------------------------------
+    # construction
+    # ------------------------------------------------------------------
+    @classmethod
+    def from_features(cls, x, *, meta: dict | None = None, batch_size: int = 4096) -> "FeatureStats":
+        """Statistics of an ``N x D`` array (numpy or torch), in blocks of ``batch_size`` rows."""
+        x2 = _as_float64_2d(x, name="x")
+        stats = cls(x2.shape[1], meta=meta)
+        for s in range(0, len(x2), batch_size):
+            stats.update(x2[s : s + batch_size])
+        return stats
+
+    @classmethod
+    def from_moments(cls, mu, sigma, *, n: int | None = None, meta: dict | None = None) -> "FeatureStats":
+        """Moment-only statistics (e.g. published reference ``mu``/``sigma``)."""
+        mu = np.asarray(mu, dtype=np.float64)
+        sigma = np.asarray(sigma, dtype=np.float64)
+        if mu.ndim != 1 or sigma.shape != (mu.size, mu.size):
+            raise ValueError(
+                f"mu must be D and sigma D x D, got shapes {mu.shape} and {sigma.shape}"
+            )
+        stats = cls(mu.size, meta=meta)
+        stats.sum = None
+        stats.outer = None
+        stats.n = int(n) if n is not None else 0
+        stats._moments = (mu, sigma)
+        return stats
+
+    # ------------------------------------------------------------------
+    # accumulation
+    # ------------------------------------------------------------------
+    def _check_mutable(self, what):
+        if self._moments is not None:
+            raise ValueError(
+                f"these statistics were imported as mu/sigma only and cannot be {what}; "
+                "recompute them from features to accumulate"
+            )
+
+    def update(self, batch) -> "FeatureStats":
+        """Add an ``N x D`` batch of features (numpy or torch); returns ``self``."""
+        self._check_mutable("updated")
+        if type(batch).__module__.startswith("torch") and batch.ndim == 2:
+            # Accumulate on the batch's device (GPU) in float64, then move the sums.
+            import torch
+
+            b = batch.detach().to(torch.float64)
+            if not bool(torch.isfinite(b).all()):
+                raise ValueError("batch contains NaN or Inf features; check the images and the extractor")
+            d = b.shape[1]
+            self._ensure_dim(d)
+            self.n += int(b.shape[0])
+            self.sum += b.sum(0).cpu().numpy()
+            self.outer += (b.T @ b).cpu().numpy()
+            return self
+        x = _as_float64_2d(batch)
+        self._ensure_dim(x.shape[1])
+        self.n += x.shape[0]
+        self.sum += x.sum(0)
+        self.outer += x.T @ x
+        return self
+
+    def _ensure_dim(self, d):
+        if self.dim is None:
+            self.dim = int(d)
+            self.sum = np.zeros(d)
+            self.outer = np.zeros((d, d))
+        elif d != self.dim:
+            raise ValueError(f"batch has {d} features per row but these statistics have {self.dim}")
+
+    def merge(self, other: "FeatureStats") -> "FeatureStats":
+        """A new object holding the statistics of both sets (sums added)."""
+        if not isinstance(other, FeatureStats):
+            raise TypeError(f"can only merge FeatureStats, got {type(other).__name__}")
+        self._check_mutable("merged")
+        other._check_mutable("merged")
+        if self.dim is None:
+            return other.copy()
+        if other.dim is None:
+            return self.copy()
+        if self.dim != other.dim:
+            raise ValueError(f"cannot merge statistics of dimension {self.dim} and {other.dim}")
+        out = FeatureStats(self.dim, meta=self.meta)
+        out.n = self.n + other.n
+        out.sum = self.sum + other.sum
+        out.outer = self.outer + other.outer
+        return out
+
+    __add__ = merge
+
+    def copy(self) -> "FeatureStats":
+        out = FeatureStats(self.dim, meta=self.meta)
+        out.n = self.n
+        if self._moments is not None:
+            out.sum = out.outer = None
+            out._moments = tuple(m.copy() for m in self._moments)
+        elif self.dim is not None:
+            out.sum = self.sum.copy()
+            out.outer = self.outer.copy()
+        return out
+
+    def all_reduce(self) -> "FeatureStats":
+        """Sum the statistics over all ``torch.distributed`` ranks (in place); returns ``self``.
+
+        A no-op without an initialised process group. Every rank must call it,
+        including ranks that saw no features.
+        """
+        from genmetrics_nb.features import distributed as dd
+
+        if dd.world_size() == 1:
+            return self
+        self._check_mutable("all-reduced")
+        dims = dd.all_gather_object(self.dim)
+        known = {d for d in dims if d is not None}
+        if len(known) > 1:
+            raise ValueError(f"ranks hold statistics of different dimensions: {dims}")
+        if not known:
+            return self
+        self._ensure_dim(known.pop())
+        self.n = int(dd.all_reduce_sum(np.array([self.n], dtype=np.float64))[0])
+        self.sum = dd.all_reduce_sum(self.sum)
+        self.outer = dd.all_reduce_sum(self.outer)
+        return self
+
+    # ------------------------------------------------------------------
+    # results
+    # ------------------------------------------------------------------
+    @property
+    def mu(self) -> np.ndarray:
+        """float64 mean, ``D``."""
+        if self._moments is not None:
+            return self._moments[0]
+        if not self.n:
+            raise ValueError("no features have been added yet; call update() first")
+        return self.sum / self.n
+
+    @property
+    def sigma(self) -> np.ndarray:
+        """float64 unbiased covariance (divisor ``n - 1``), ``D x D``."""
+        if self._moments is not None:
+            return self._moments[1]
+        if self.n < 2:
+            raise ValueError(
+                f"the covariance needs at least 2 feature vectors, have {self.n}; add more images"
+            )
+        mu = self.sum / self.n
+        cov = (self.outer - self.n * np.outer(mu, mu)) / (self.n - 1)
+        return (cov + cov.T) / 2  # exact symmetry despite rounding
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "dim": self.dim, "moments_only": self._moments is not None,
+                "meta": dict(self.meta)}
+
+    def __repr__(self):
+        kind = ", moments only" if self._moments is not None else ""
+        ext = self.meta.get("extractor")
+        ext = f", extractor={ext!r}" if ext else ""
+        return f"FeatureStats(n={self.n}, dim={self.dim}{kind}{ext})"
+
+    # ------------------------------------------------------------------
+    # files
+    # ------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write an ``.npz`` with ``n``, ``sum``, ``outer``, ``mu``, ``sigma`` and metadata.
+
+        ``mu`` and ``sigma`` are included so that pytorch-fid and clean-fid can
+        read the file as reference statistics. The write is atomic.
+        """
+        from genmetrics_nb.features.cache import atomic_savez
+
+        if self.dim is None:
+            raise ValueError("cannot save empty statistics; add features first")
+        arrays = {"format": np.array(_FORMAT), "meta": np.array(json.dumps(self.meta, sort_keys=True, default=str))}
+        arrays["n"] = np.array(self.n, dtype=np.int64)
+        if self._moments is None:
+            arrays["sum"] = self.sum
+            arrays["outer"] = self.outer
+        if self._moments is not None or self.n >= 2:
+            arrays["mu"] = self.mu
+            arrays["sigma"] = self.sigma
+        path = Path(path)
+        if path.suffix != ".npz":
+            raise ValueError(f"path must end in .npz, got {str(path)!r}")
+        atomic_savez(path, arrays)
+        return path
+
+    @classmethod
+    def load(cls, path) -> "FeatureStats":
+        """Read statistics saved by :meth:`save`, or a pytorch-fid / clean-fid ``.npz``.
+
+        Files with only ``mu`` and ``sigma`` (pytorch-fid ``--save-stats``,
+        clean-fid reference statistics, TTUR) become moment-only statistics
+        with ``meta["imported_from"]`` set.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"path={str(path)!r} is not a file")
+        try:
+            data = np.load(path, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"{str(path)!r} is not a readable .npz file: {exc}") from None
+        with data:
+            keys = set(data.files)
+            if {"n", "sum", "outer"} <= keys:
+                meta = json.loads(str(data["meta"])) if "meta" in keys else {}
+                stats = cls(int(data["sum"].shape[0]), meta=meta)
+                stats.n = int(data["n"])
+                stats.sum = data["sum"].astype(np.float64)
+                stats.outer = data["outer"].astype(np.float64)
+                return stats
+            if {"mu", "sigma"} <= keys:
+                meta = json.loads(str(data["meta"])) if "meta" in keys else {}
+                meta.setdefault("imported_from", str(path))
+                n = int(data["n"]) if "n" in keys else None
+                return cls.from_moments(data["mu"], data["sigma"], n=n, meta=meta)
+        raise ValueError(
+            f"{str(path)!r} holds {sorted(keys)}; expected FeatureStats.save output "
+            "(n, sum, outer) or reference statistics with 'mu' and 'sigma'"
+        )

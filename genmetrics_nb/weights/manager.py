@@ -1,0 +1,444 @@
+"""Offline-first resolution, download and verification of checkpoint files.
+
+Resolution order of :func:`path`:
+
+1. an explicit ``path=`` given by the caller (verified against the manifest);
+2. the cache, ``$GENMETRICS_HOME/weights/<filename>`` (``GENMETRICS_HOME``
+   defaults to ``~/.cache/genmetrics_nb``); a cached file whose digest is
+   wrong raises :class:`WeightsError` and is never used;
+3. a download from the manifest URL, unless ``GENMETRICS_OFFLINE=1`` (or
+   ``download=False``). Downloads are written to a temporary file next to the
+   final one, checked against the sha256, and only then renamed, so an
+   interrupted or corrupted transfer never leaves a file at the final path.
+
+When the file is missing and downloading is not allowed, the error names the
+file, its URL, its sha256 and the command that registers a copy obtained
+elsewhere (``genmetrics-nb weights import NAME FILE``).
+"""
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from genmetrics_nb.weights.manifest import WeightsEntry, get_entry, load_manifest
+
+__all__ = [
+    "HOME_ENV",
+    "OFFLINE_ENV",
+    "WeightsError",
+    "WeightsNotFoundError",
+    "cache_dir",
+    "fetch",
+    "home",
+    "import_file",
+    "is_offline",
+    "list_weights",
+    "load_state_dict",
+    "path",
+    "register",
+    "sha256_file",
+    "verify",
+]
+
+HOME_ENV = "GENMETRICS_HOME"
+OFFLINE_ENV = "GENMETRICS_OFFLINE"
+_RECORDED = "recorded-digests.json"
+_CHUNK = 1 << 20
+
+# Entries added at run time with register(); merged over the manifest.
+_REGISTERED: dict[str, dict] = {}
+_LOCK = threading.Lock()
+# (path, size, mtime_ns, inode) -> digest, so a 500 MB file is hashed once per process.
+_DIGESTS: dict[tuple, str] = {}
+
+
+class WeightsError(ValueError):
+    """A weights file exists but cannot be trusted (wrong digest, truncated)."""
+
+
+class WeightsNotFoundError(FileNotFoundError):
+    """A weights file is not available and may not be downloaded."""
+
+
+# ----------------------------------------------------------------------------
+# locations and digests
+# ----------------------------------------------------------------------------
+def home() -> Path:
+    """``$GENMETRICS_HOME``, default ``~/.cache/genmetrics_nb``."""
+    env = os.environ.get(HOME_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "genmetrics_nb"
+
+
+def cache_dir() -> Path:
+    """Folder holding downloaded and imported weights: ``home()/weights``."""
+    return home() / "weights"
+
+
+def is_offline() -> bool:
+    """True when ``GENMETRICS_OFFLINE`` is set to 1/true/yes."""
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def sha256_file(path) -> str:
+    """sha256 hex digest of a file, memoised on (path, size, mtime, inode)."""
+    p = Path(path)
+    st = p.stat()
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    with _LOCK:
+        if key in _DIGESTS:
+            return _DIGESTS[key]
+    h = hashlib.sha256()
+    with open(p, "rb") as fh:
+        for block in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(block)
+    digest = h.hexdigest()
+    with _LOCK:
+        _DIGESTS[key] = digest
+    return digest
+
+
+def _manifest():
+    return load_manifest(extra=_REGISTERED)
+
+
+def _recorded_digests() -> dict:
+    f = cache_dir() / _RECORDED
+    try:
+        return json.loads(f.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def _record_digest(entry: WeightsEntry, digest: str) -> None:
+    """Trust on first use for entries whose full digest is not published."""
+    if entry.sha256 is not None:
+        return
+    rec = _recorded_digests()
+    rec[entry.filename] = digest
+    _atomic_write_text(cache_dir() / _RECORDED, json.dumps(rec, indent=1, sort_keys=True))
+
+
+def _atomic_write_text(dest: Path, text: str) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, dest)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _remove(p) -> None:
+    try:
+        os.remove(p)
+    except FileNotFoundError:
+        pass
+
+
+def expected_digest(entry: WeightsEntry) -> tuple[str | None, str]:
+    """(full digest or None, how it is known) for ``entry``."""
+    if entry.sha256:
+        return entry.sha256, "manifest"
+    recorded = _recorded_digests().get(entry.filename)
+    if recorded:
+        return recorded, f"recorded on first import in {cache_dir() / _RECORDED}"
+    return None, "unknown"
+
+
+def check_digest(entry: WeightsEntry, file, *, what: str = "file") -> str:
+    """Verify ``file`` against ``entry``; return its digest or raise :class:`WeightsError`."""
+    file = Path(file)
+    digest = sha256_file(file)
+    full, how = expected_digest(entry)
+    size = file.stat().st_size
+    problem = None
+    if full is not None and digest != full:
+        problem = f"its sha256 is {digest}, expected {full} ({how})"
+    elif full is None and entry.sha256_prefix and not digest.startswith(entry.sha256_prefix):
+        problem = f"its sha256 {digest} does not start with {entry.sha256_prefix}"
+    if problem:
+        hint = ""
+        if entry.size and size < entry.size:
+            hint = f" It has {size} bytes instead of {entry.size}: probably truncated."
+        elif entry.size and size != entry.size:
+            hint = f" It has {size} bytes instead of {entry.size}: a different file."
+        raise WeightsError(
+            f"{what} {str(file)!r} for weights {entry.name!r} is not the published "
+            f"{entry.filename}: {problem}.{hint} It was not used. Delete it and run "
+            f"`genmetrics-nb weights fetch {entry.name}`, or import a good copy with "
+            f"`genmetrics-nb weights import {entry.name} /path/to/{entry.filename}`"
+        )
+    return digest
+
+
+# ----------------------------------------------------------------------------
+# the public resolution API
+# ----------------------------------------------------------------------------
+def path(name: str, *, path=None, download: bool | None = None) -> Path:
+    """Local path of the checkpoint ``name``, verified against its sha256.
+
+    Parameters
+    ----------
+    name : str
+        Manifest name, e.g. ``"vgg16"`` or ``"pt_inception-2015-12-05"``
+        (see :func:`list_weights`).
+    path : str or path-like, optional
+        A copy the caller already has; it is verified and returned (not copied).
+    download : bool, optional
+        None (default): download when missing unless ``GENMETRICS_OFFLINE=1``.
+        False: never download. True: download even when offline mode is set.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    WeightsNotFoundError
+        The file is missing and downloading is off or failed; the message
+        gives the URL, the sha256 and the import command.
+    WeightsError
+        A file exists (given, cached or downloaded) but its digest is wrong.
+    ValueError
+        ``name`` is not in the manifest.
+
+    Examples
+    --------
+    >>> import genmetrics_nb as gm
+    >>> gm.weights.path("vgg16", download=False)  # doctest: +SKIP
+    PosixPath('/home/me/.cache/genmetrics_nb/weights/vgg16-397923af.pth')
+    """
+    entry = get_entry(name, _manifest())
+    explicit = path
+    if explicit is not None:
+        explicit = Path(explicit).expanduser()
+        if not explicit.is_file():
+            raise WeightsNotFoundError(
+                f"path={str(explicit)!r} given for weights {name!r} is not a file"
+            )
+        digest = check_digest(entry, explicit, what="path")
+        _record_digest(entry, digest)
+        return explicit
+    cached = cache_dir() / entry.filename
+    if cached.is_file():
+        digest = check_digest(entry, cached, what="cached file")
+        _record_digest(entry, digest)
+        return cached
+    allowed = (not is_offline()) if download is None else bool(download)
+    if not allowed:
+        raise WeightsNotFoundError(_missing_message(entry, reason="offline"))
+    _download_or_raise(entry, cached)
+    return cached
+
+
+def _download_or_raise(entry: WeightsEntry, dest: Path, *, progress: bool = True) -> None:
+    try:
+        _download(entry, dest, progress=progress)
+    except WeightsError:
+        raise
+    except (OSError, http.client.HTTPException) as exc:
+        raise WeightsNotFoundError(_missing_message(entry, reason=f"the download failed ({exc})")) from exc
+
+
+def _missing_message(entry: WeightsEntry, *, reason: str) -> str:
+    full, _ = expected_digest(entry)
+    digest = full or f"{entry.sha256_prefix}... (prefix; full digest not published)"
+    why = (
+        f"downloading is off ({OFFLINE_ENV}=1 or download=False)"
+        if reason == "offline"
+        else reason
+    )
+    return (
+        f"weights {entry.name!r} ({entry.filename}) are not in {cache_dir()} and {why}.\n"
+        f"  url:    {entry.url}\n"
+        f"  sha256: {digest}\n"
+        f"Download the file on a machine with access and register it with:\n"
+        f"  genmetrics-nb weights import {entry.name} /path/to/{entry.filename}\n"
+        f"or pass its location explicitly (path=...)"
+        + (f", or allow downloads by unsetting {OFFLINE_ENV}." if reason == "offline" else ".")
+    )
+
+
+def _download(entry: WeightsEntry, dest: Path, *, progress: bool = True) -> None:
+    """Stream ``entry.url`` to a temporary file, verify, then rename to ``dest``."""
+    import urllib.request
+
+    from tqdm.auto import tqdm
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    try:
+        h = hashlib.sha256()
+        received = 0
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(entry.url, timeout=60) as resp:
+            length = resp.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else entry.size
+            with tqdm(total=total, unit="B", unit_scale=True, desc=entry.filename,
+                      disable=not progress) as bar:
+                for block in iter(lambda: resp.read(_CHUNK), b""):
+                    out.write(block)
+                    h.update(block)
+                    received += len(block)
+                    bar.update(len(block))
+        if length and length.isdigit() and received != int(length):
+            raise WeightsError(
+                f"download of {entry.url} stopped after {received} of {length} bytes; nothing "
+                f"was written to {dest}. Try `genmetrics-nb weights fetch {entry.name}` again"
+            )
+        digest = h.hexdigest()
+        full, how = expected_digest(entry)
+        bad = (full is not None and digest != full) or (
+            full is None and entry.sha256_prefix and not digest.startswith(entry.sha256_prefix)
+        )
+        if bad:
+            raise WeightsError(
+                f"downloaded {entry.url} ({received} bytes) has sha256 {digest}, expected "
+                f"{full or entry.sha256_prefix + '...'} ({how}); the file was discarded and "
+                f"nothing was written to {dest}"
+            )
+        os.replace(tmp, dest)
+        _record_digest(entry, digest)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def fetch(name: str, *, progress: bool = True) -> Path:
+    """Download ``name`` into the cache now (even in offline mode), verified."""
+    entry = get_entry(name, _manifest())
+    cached = cache_dir() / entry.filename
+    if cached.is_file():
+        check_digest(entry, cached, what="cached file")
+        return cached
+    _download_or_raise(entry, cached, progress=progress)
+    return cached
+
+
+def import_file(name: str, file, *, move: bool = False) -> Path:
+    """Register a copy of ``name`` obtained elsewhere into the cache.
+
+    The file is verified first (full sha256, or the published prefix when only
+    that is known, in which case the full digest is recorded), copied to a
+    temporary file in the cache and renamed into place.
+
+    Parameters
+    ----------
+    name : str
+        Manifest name.
+    file : str or path-like
+        The downloaded checkpoint.
+    move : bool
+        Move instead of copy.
+
+    Returns
+    -------
+    pathlib.Path
+        The cached copy.
+    """
+    entry = get_entry(name, _manifest())
+    src = Path(file).expanduser()
+    if not src.is_file():
+        raise WeightsNotFoundError(f"file={str(src)!r} to import as {name!r} is not a file")
+    digest = check_digest(entry, src, what="file")
+    dest = cache_dir() / entry.filename
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        if move:
+            shutil.move(str(src), tmp)
+        else:
+            shutil.copyfile(src, tmp)
+        if sha256_file(tmp) != digest:  # the copy itself went wrong (disk full, ...)
+            raise WeightsError(f"copying {src} to {dest.parent} corrupted it; nothing was imported")
+        os.replace(tmp, dest)
+    except BaseException:
+        _remove(tmp)
+        raise
+    _record_digest(entry, digest)
+    return dest
+
+
+def verify(names=None) -> list[dict]:
+    """Check every cached file (or ``names``) against the manifest.
+
+    Returns
+    -------
+    list of dict
+        One ``{"name", "file", "status", "detail"}`` per entry; ``status`` is
+        ``"ok"``, ``"missing"`` or ``"corrupt"``.
+    """
+    manifest = _manifest()
+    names = sorted(manifest) if names is None else list(names)
+    rows = []
+    for n in names:
+        entry = get_entry(n, manifest)
+        f = cache_dir() / entry.filename
+        if not f.is_file():
+            rows.append({"name": n, "file": str(f), "status": "missing", "detail": entry.url})
+            continue
+        try:
+            digest = check_digest(entry, f, what="cached file")
+        except WeightsError as exc:
+            rows.append({"name": n, "file": str(f), "status": "corrupt", "detail": str(exc)})
+        else:
+            _record_digest(entry, digest)
+            rows.append({"name": n, "file": str(f), "status": "ok", "detail": digest})
+    return rows
+
+
+def list_weights() -> list[dict]:
+    """Every manifest entry with whether it is in the cache.
+
+    Returns
+    -------
+    list of dict
+        The :class:`~genmetrics_nb.weights.manifest.WeightsEntry` fields plus
+        ``"cached"`` (bool) and ``"path"``.
+    """
+    rows = []
+    for name, entry in sorted(_manifest().items()):
+        f = cache_dir() / entry.filename
+        row = entry.to_dict()
+        row["cached"] = f.is_file()
+        row["path"] = str(f)
+        rows.append(row)
+    return rows
+
+
+def register(name: str, *, filename: str, url: str, sha256: str | None,
+             sha256_prefix: str | None = None, size: int | None = None, license: str = "",
+             description: str = "", format: str = "", source: str = "user", overwrite: bool = False):
+    """Add a checkpoint to the manifest for this process.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` exists and ``overwrite`` is False, or the fields are invalid.
+    """
+    if name in _manifest() and not overwrite:
+        raise ValueError(
+            f"weights {name!r} are already in the manifest; pass overwrite=True to replace them"
+        )
+    fields = dict(filename=filename, url=url, sha256=sha256, sha256_prefix=sha256_prefix,
+                  size=size, license=license, description=description, format=format,
+                  source=source)
+    WeightsEntry(name=name, **fields)  # validate before storing
+    _REGISTERED[name] = fields
+    return get_entry(name, _manifest())
+
+
+def load_state_dict(name: str, *, path=None, download: bool | None = None, map_location="cpu"):
+    """Resolve ``name`` with :func:`path` and load it with ``torch.load(weights_only=True)``."""
+    import torch
+
+    f = globals()["path"](name, path=path, download=download)
+    return torch.load(f, map_location=map_location, weights_only=True)
