@@ -50,8 +50,11 @@ def test_torch_batches_equal_numpy_batches():
     x = _x(50, 5, seed=2)
     a = FeatureStats().update(torch.from_numpy(x))
     b = FeatureStats().update(x)
-    np.testing.assert_allclose(a.outer, b.outer, rtol=1e-13)
-    np.testing.assert_allclose(a.sum, b.sum, rtol=1e-13)
+    # The raw sums are taken around the batch mean (near zero, all round-off),
+    # so compare what they encode.
+    np.testing.assert_allclose(a.shift, b.shift, rtol=1e-13)
+    np.testing.assert_allclose(a.mu, b.mu, rtol=1e-13)
+    np.testing.assert_allclose(a.sigma, b.sigma, rtol=1e-12)
 
 
 def test_save_load_roundtrip_with_metadata(tmp_path):

@@ -14,6 +14,7 @@ created one.
 """
 from __future__ import annotations
 
+import atexit
 import os
 
 import numpy as np
@@ -59,7 +60,18 @@ def ensure_initialized(device=None) -> bool:
     if backend == "nccl":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     dist.init_process_group(backend=backend)
+    # We created it, so we tear it down: a gloo group left to the interpreter's
+    # final destructors can abort the process ("terminate called without an
+    # active exception") after all the work is done.
+    atexit.register(_destroy_own_group)
     return dist.get_world_size() > 1
+
+
+def _destroy_own_group() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def rank() -> int:

@@ -305,8 +305,10 @@ def _stream(src, ext, names, *, batch_size, chunk_size, num_workers, precision, 
     mine = list(dd.shard(n_chunks, r, world))
     done = {}
     if store is not None:
+        dims = {name: ext.dims[name] for name in names}
         for c in mine:
-            loaded = store.load(c)
+            start = c * k * batch_size
+            loaded = store.load(c, start=start, stop=min(start + k * batch_size, src.n), dims=dims)
             if loaded is not None:
                 done[c] = loaded
     pending = [c for c in mine if c not in done]
@@ -386,6 +388,7 @@ def _common(source, extractor, *, outputs, batch_size, num_workers, device, prec
     import torch
 
     key_parts = {
+        "format": fcache.FORMAT_VERSION,
         "source": src.fingerprint,
         "n": src.n,
         "extractor": ext.name,
@@ -464,7 +467,11 @@ def extract_features(
     cache : bool or path-like
         True: use ``$GENMETRICS_HOME/features``; a folder: use that; False: off.
         With the cache on, finished chunks are persisted as they complete, so
-        a run that is killed resumes where it stopped.
+        a run that is killed resumes where it stopped. A second process
+        asking for the same features meanwhile waits for the first (and says
+        so) and then reads its result. Cache files carry a sha256; a damaged
+        one is reported (:class:`~genmetrics_nb.features.cache.CacheCorruptionWarning`
+        naming the file), deleted and recomputed, never used.
     progress : bool
         Show a tqdm progress bar (images/s).
     value_range : tuple, optional
@@ -490,6 +497,12 @@ def extract_features(
     ValueError, TypeError
         Bad source or options (messages say the fix).
 
+    Warns
+    -----
+    CacheCorruptionWarning
+        A cache entry or persisted chunk failed its checksum or load check;
+        it is recomputed.
+
     Notes
     -----
     To match a paper's FID protocol use the extractor it used
@@ -514,10 +527,49 @@ def extract_features(
         device=device, precision=precision, cache=cache, value_range=value_range,
         on_error=on_error, weights=weights, chunk_size=chunk_size, distributed=distributed,
     )
+    if key is None:
+        return _extract(src, ext, names, key, root, why, meta, batch_size=batch_size,
+                        chunk_size=chunk_size, num_workers=num_workers, precision=precision,
+                        progress=progress)
+    # One process at a time per cache key: a second process started on the same
+    # features waits here and then reads the finished entry (or, if the first
+    # one died, resumes from its chunks). Under torchrun rank 0 holds the lock
+    # for its job; the other ranks follow rank 0 through the collectives below.
+    lock = None
+    if dd.rank() == 0:
+        lock = fcache.ExtractionLock(root, key, notify=_notifier(progress)).acquire()
+    try:
+        return _extract(src, ext, names, key, root, why, meta, batch_size=batch_size,
+                        chunk_size=chunk_size, num_workers=num_workers, precision=precision,
+                        progress=progress, lock=lock)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _notifier(progress):
+    """Where a waiting process says that it waits: the progress stream, or nowhere."""
+    if not progress:
+        return None
+
+    def notify(message):
+        import sys
+
+        from tqdm.auto import tqdm
+
+        tqdm.write(f"genmetrics_nb: {message}", file=sys.stderr)
+
+    return notify
+
+
+def _extract(src, ext, names, key, root, why, meta, *, batch_size, chunk_size, num_workers,
+             precision, progress, lock=None):
     world = dd.world_size()
     t0 = time.perf_counter()
+    if lock is not None:
+        meta["lock_wait_s"] = round(lock.waited, 3)
     if key is not None:
-        hit = fcache.load_entry(root, key)
+        hit = fcache.load_entry(root, key, n_expected=src.n, dims={n: ext.dims[n] for n in names})
         ok = hit is not None and all(n in hit[0] for n in names)
         if dd.agree_all(ok):
             arrays, index, stored = hit
@@ -551,7 +603,7 @@ def extract_features(
         import warnings
 
         listing = "\n".join(f"  {p}: {w}" for p, w in skipped[:20])
-        warnings.warn(f"skipped {len(skipped)} unreadable file(s):\n{listing}", stacklevel=2)
+        warnings.warn(f"skipped {len(skipped)} unreadable file(s):\n{listing}", stacklevel=3)
     meta.update(n=int(len(index)), skipped=[list(s) for s in skipped],
                 seconds=time.perf_counter() - t0)
     if key is None:
@@ -574,6 +626,24 @@ def _concat(chunks, names, ext):
     index = np.concatenate([c[1] for c in chunks]) if chunks else np.zeros(0, np.int64)
     skipped = [tuple(s) for c in chunks for s in c[2]]
     return arrays, index, skipped
+
+
+def _load_cached_stats(path, *, dim):
+    """Cached statistics, or None when absent; a damaged file is reported, deleted, recomputed."""
+    from genmetrics_nb.features.stats import FeatureStats
+
+    if not path.is_file():
+        return None
+    try:
+        st = FeatureStats.load(path, require_checksum=True)
+        if st.dim != dim or st._moments is not None:
+            raise ValueError(f"statistics of dimension {st.dim} where {dim} were expected")
+        return st
+    except FileNotFoundError:
+        return None
+    except ValueError as exc:
+        fcache._discard_corrupt(path, str(exc), "statistics cache file")
+        return None
 
 
 def feature_stats(
@@ -630,13 +700,10 @@ def feature_stats(
             return FeatureStats.from_features(arrays[name], meta=meta)
         stats_key = fcache.cache_key({"stats_of": key, "output": name})
         path = fcache.features_dir(root) / "stats" / f"{stats_key}.npz"
-        if dd.agree_all(path.is_file()):
-            try:
-                st = FeatureStats.load(path)
-                st.meta = dict(meta, n=st.n, cache="hit", cache_key=stats_key)
-                return st
-            except ValueError:
-                pass  # unreadable: recompute
+        st = _load_cached_stats(path, dim=ext.dims[name])
+        if dd.agree_all(st is not None):  # every rank takes the same branch
+            st.meta = dict(meta, n=st.n, cache="hit", cache_key=stats_key)
+            return st
     stats = FeatureStats(ext.dims[name], meta=meta)
     skipped_all = []
 

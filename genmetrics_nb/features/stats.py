@@ -5,6 +5,17 @@ their outer products, all in float64 (the state torchmetrics' FID keeps), so
 memory is O(D^2) whatever the number of images, batches can be added in any
 order, and shards computed by different processes merge by addition.
 
+The sums are taken of ``x - shift``, where ``shift`` is the first feature
+vector seen (the "shifted data" algorithm, Chan, Golub & LeVeque 1983). Plain
+``sum(x x^T) - n mu mu^T`` loses every digit the mean has over the spread:
+for identical samples it leaves round-off of either sign instead of a zero
+covariance (negative "variances" that a Frechet distance then rejects), and
+for features far from the origin it costs accuracy. Shifted sums give an
+exact zero for identical samples and keep the digits otherwise; merging
+re-expresses one side's sums around the other's shift. The first row of a
+source is the first row of rank 0's shard, so single-process and sharded
+runs take their sums around the same point.
+
 References
 ----------
 .. [1] M. Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge
@@ -15,6 +26,9 @@ References
    https://github.com/mseitzer/pytorch-fid
 .. [3] clean-fid reference statistics (``.npz`` with ``mu``, ``sigma``):
    https://github.com/GaParmar/clean-fid
+.. [4] T. F. Chan, G. H. Golub and R. J. LeVeque, "Algorithms for computing
+   the sample variance: analysis and recommendations", The American
+   Statistician 37(3), 1983 (shifted data; pairwise combination).
 """
 from __future__ import annotations
 
@@ -25,7 +39,7 @@ import numpy as np
 
 __all__ = ["FeatureStats"]
 
-_FORMAT = "genmetrics_nb.FeatureStats/1"
+_FORMAT = "genmetrics_nb.FeatureStats/2"  # /2: sums are of x - shift; /1 files have no shift
 
 
 def _as_float64_2d(x, *, name="batch") -> np.ndarray:
@@ -60,10 +74,13 @@ class FeatureStats:
     ----------
     n : int
         Number of feature vectors seen.
+    shift : numpy.ndarray
+        float64 ``D`` reference point the sums are taken around (the first
+        feature vector added; zeros before any data).
     sum : numpy.ndarray
-        float64 ``D`` sum of the features.
+        float64 ``D`` sum of ``x - shift``.
     outer : numpy.ndarray
-        float64 ``D x D`` sum of ``x x^T``.
+        float64 ``D x D`` sum of ``(x - shift)(x - shift)^T``.
     meta : dict
 
     Notes
@@ -90,6 +107,8 @@ class FeatureStats:
         self.n = 0
         self.sum = None if dim is None else np.zeros(self.dim)
         self.outer = None if dim is None else np.zeros((self.dim, self.dim))
+        self.shift = None if dim is None else np.zeros(self.dim)
+        self._shift_set = False  # the first non-empty batch sets the shift
         self.meta = dict(meta or {})
         self._moments = None  # (mu, sigma) for imported moment-only statistics
 
@@ -143,22 +162,45 @@ class FeatureStats:
                 raise ValueError("batch contains NaN or Inf features; check the images and the extractor")
             d = b.shape[1]
             self._ensure_dim(d)
+            if not b.shape[0]:
+                return self
+            if not self._shift_set:
+                self._set_shift(b[0].cpu().numpy())
+            b = b - torch.from_numpy(self.shift).to(b.device)
             self.n += int(b.shape[0])
             self.sum += b.sum(0).cpu().numpy()
             self.outer += (b.T @ b).cpu().numpy()
             return self
         x = _as_float64_2d(batch)
         self._ensure_dim(x.shape[1])
+        if not x.shape[0]:
+            return self
+        if not self._shift_set:
+            self._set_shift(x[0])
+        x = x - self.shift
         self.n += x.shape[0]
         self.sum += x.sum(0)
         self.outer += x.T @ x
         return self
+
+    def _set_shift(self, shift):
+        """Adopt ``shift`` as the reference point (only before any data)."""
+        self.shift = np.array(shift, dtype=np.float64)
+        self._shift_set = True
+
+    def _recentred(self, shift):
+        """``(sum, outer)`` of this object's data taken around ``shift`` instead (exact algebra)."""
+        delta = self.shift - shift  # x - shift = (x - self.shift) + delta
+        s = self.sum + self.n * delta
+        o = self.outer + np.outer(delta, self.sum) + np.outer(self.sum, delta) + self.n * np.outer(delta, delta)
+        return s, o
 
     def _ensure_dim(self, d):
         if self.dim is None:
             self.dim = int(d)
             self.sum = np.zeros(d)
             self.outer = np.zeros((d, d))
+            self.shift = np.zeros(d)
         elif d != self.dim:
             raise ValueError(f"batch has {d} features per row but these statistics have {self.dim}")
 
@@ -174,10 +216,17 @@ class FeatureStats:
             return self.copy()
         if self.dim != other.dim:
             raise ValueError(f"cannot merge statistics of dimension {self.dim} and {other.dim}")
-        out = FeatureStats(self.dim, meta=self.meta)
+        if not other.n:
+            return self.copy()
+        if not self.n:
+            out = other.copy()
+            out.meta = dict(self.meta or other.meta)
+            return out
+        out = self.copy()
+        s, o = other._recentred(self.shift)
         out.n = self.n + other.n
-        out.sum = self.sum + other.sum
-        out.outer = self.outer + other.outer
+        out.sum = self.sum + s
+        out.outer = self.outer + o
         return out
 
     __add__ = merge
@@ -191,6 +240,8 @@ class FeatureStats:
         elif self.dim is not None:
             out.sum = self.sum.copy()
             out.outer = self.outer.copy()
+            out.shift = self.shift.copy()
+            out._shift_set = self._shift_set
         return out
 
     def all_reduce(self) -> "FeatureStats":
@@ -211,6 +262,12 @@ class FeatureStats:
         if not known:
             return self
         self._ensure_dim(known.pop())
+        # One common shift (that of the first rank holding data), then plain sums.
+        ranks = dd.all_gather_object((self.n, self.shift if self.n else None))
+        shift = next(sh for n, sh in ranks if n)
+        if self.n:
+            self.sum, self.outer = self._recentred(shift)
+        self._set_shift(shift)
         self.n = int(dd.all_reduce_sum(np.array([self.n], dtype=np.float64))[0])
         self.sum = dd.all_reduce_sum(self.sum)
         self.outer = dd.all_reduce_sum(self.outer)
@@ -226,7 +283,7 @@ class FeatureStats:
             return self._moments[0]
         if not self.n:
             raise ValueError("no features have been added yet; call update() first")
-        return self.sum / self.n
+        return self.shift + self.sum / self.n
 
     @property
     def sigma(self) -> np.ndarray:
@@ -237,8 +294,8 @@ class FeatureStats:
             raise ValueError(
                 f"the covariance needs at least 2 feature vectors, have {self.n}; add more images"
             )
-        mu = self.sum / self.n
-        cov = (self.outer - self.n * np.outer(mu, mu)) / (self.n - 1)
+        m = self.sum / self.n  # mean of x - shift: small, so little cancellation below
+        cov = (self.outer - self.n * np.outer(m, m)) / (self.n - 1)
         return (cov + cov.T) / 2  # exact symmetry despite rounding
 
     def to_dict(self) -> dict:
@@ -258,9 +315,11 @@ class FeatureStats:
         """Write an ``.npz`` with ``n``, ``sum``, ``outer``, ``mu``, ``sigma`` and metadata.
 
         ``mu`` and ``sigma`` are included so that pytorch-fid and clean-fid can
-        read the file as reference statistics. The write is atomic.
+        read the file as reference statistics. The write is atomic, and the
+        file carries the sha256 of its arrays (member ``sha256``), which
+        :meth:`load` checks: a damaged copy is refused, never used.
         """
-        from genmetrics_nb.features.cache import atomic_savez
+        from genmetrics_nb.features.cache import write_checked_npz
 
         if self.dim is None:
             raise ValueError("cannot save empty statistics; add features first")
@@ -269,44 +328,98 @@ class FeatureStats:
         if self._moments is None:
             arrays["sum"] = self.sum
             arrays["outer"] = self.outer
+            arrays["shift"] = self.shift
         if self._moments is not None or self.n >= 2:
             arrays["mu"] = self.mu
             arrays["sigma"] = self.sigma
         path = Path(path)
         if path.suffix != ".npz":
             raise ValueError(f"path must end in .npz, got {str(path)!r}")
-        atomic_savez(path, arrays)
+        write_checked_npz(path, arrays)
         return path
 
     @classmethod
-    def load(cls, path) -> "FeatureStats":
+    def load(cls, path, *, require_checksum: bool = False) -> "FeatureStats":
         """Read statistics saved by :meth:`save`, or a pytorch-fid / clean-fid ``.npz``.
 
         Files with only ``mu`` and ``sigma`` (pytorch-fid ``--save-stats``,
         clean-fid reference statistics, TTUR) become moment-only statistics
         with ``meta["imported_from"]`` set.
+
+        Parameters
+        ----------
+        path : path-like
+            The ``.npz`` file.
+        require_checksum : bool
+            Refuse files without the ``sha256`` member that :meth:`save`
+            writes (peers' files have none; the zip CRC-32 still guards them).
+
+        Raises
+        ------
+        ValueError
+            The file is missing, truncated or damaged (unreadable zip, bad
+            CRC-32, sha256 mismatch), or its arrays are inconsistent (shapes,
+            NaN/Inf, negative n). The message names the file and how to get a
+            good one. A damaged file is never used.
         """
+        from genmetrics_nb.features.cache import CorruptFileError, read_checked_npz
+
         path = Path(path)
         if not path.is_file():
             raise ValueError(f"path={str(path)!r} is not a file")
+        fix = (
+            "recompute it (gm.feature_stats(source, extractor).save(path), or "
+            f"genmetrics-nb stats SOURCE --extractor NAME --out {str(path)!r}) or restore an intact copy"
+        )
         try:
-            data = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise ValueError(f"{str(path)!r} is not a readable .npz file: {exc}") from None
-        with data:
-            keys = set(data.files)
-            if {"n", "sum", "outer"} <= keys:
-                meta = json.loads(str(data["meta"])) if "meta" in keys else {}
-                stats = cls(int(data["sum"].shape[0]), meta=meta)
-                stats.n = int(data["n"])
-                stats.sum = data["sum"].astype(np.float64)
-                stats.outer = data["outer"].astype(np.float64)
-                return stats
-            if {"mu", "sigma"} <= keys:
-                meta = json.loads(str(data["meta"])) if "meta" in keys else {}
-                meta.setdefault("imported_from", str(path))
-                n = int(data["n"]) if "n" in keys else None
-                return cls.from_moments(data["mu"], data["sigma"], n=n, meta=meta)
+            data = read_checked_npz(path, require_checksum=require_checksum)
+        except CorruptFileError as exc:
+            raise ValueError(
+                f"statistics file {str(path)!r} is not a readable .npz file (truncated or corrupt) "
+                f"and was not used: {exc}; {fix}"
+            ) from None
+        keys = set(data)
+
+        def bad(problem):
+            return ValueError(f"statistics file {str(path)!r} is inconsistent and was not used: {problem}; {fix}")
+
+        meta = {}
+        if "meta" in keys:
+            try:
+                meta = json.loads(str(data["meta"]))
+            except json.JSONDecodeError as exc:
+                raise bad(f"its metadata is not JSON ({exc})") from None
+        n = None
+        if "n" in keys:
+            n_arr = data["n"]
+            if n_arr.shape != () or n_arr.dtype.kind not in "iu" or int(n_arr) < 0:
+                raise bad(f"n = {n_arr!r} is not a count")
+            n = int(n_arr)
+        if {"n", "sum", "outer"} <= keys:
+            total, outer = data["sum"], data["outer"]
+            if total.ndim != 1 or outer.shape != (total.size, total.size) or total.size == 0:
+                raise bad(f"sum has shape {total.shape} and outer {outer.shape}; expected D and D x D")
+            if not (np.isfinite(total).all() and np.isfinite(outer).all()):
+                raise bad("sum or outer holds NaN or Inf")
+            shift = data.get("shift", np.zeros(total.shape))  # format /1 files: no shift
+            if shift.shape != total.shape or not np.isfinite(shift).all():
+                raise bad(f"shift has shape {shift.shape} or holds NaN/Inf; expected D finite values")
+            stats = cls(int(total.shape[0]), meta=meta)
+            stats.n = n
+            stats.sum = total.astype(np.float64)
+            stats.outer = outer.astype(np.float64)
+            stats._set_shift(shift)
+            return stats
+        if {"mu", "sigma"} <= keys:
+            mu, sigma = data["mu"], data["sigma"]
+            if mu.ndim != 1 or sigma.shape != (mu.size, mu.size) or mu.size == 0:
+                raise bad(f"mu has shape {mu.shape} and sigma {sigma.shape}; expected D and D x D")
+            if mu.dtype.kind not in "fiu" or sigma.dtype.kind not in "fiu":
+                raise bad(f"mu and sigma hold {mu.dtype} and {sigma.dtype}, not numbers")
+            if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
+                raise bad("mu or sigma holds NaN or Inf")
+            meta.setdefault("imported_from", str(path))
+            return cls.from_moments(mu, sigma, n=n, meta=meta)
         raise ValueError(
             f"{str(path)!r} holds {sorted(keys)}; expected FeatureStats.save output "
             "(n, sum, outer) or reference statistics with 'mu' and 'sigma'"
