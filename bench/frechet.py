@@ -12,7 +12,10 @@ machine description, to ``bench/results/frechet.md`` and ``.json``.
 
 Usage::
 
-    python bench/frechet.py [--dim 2048] [--n 10000] [--repeats 3]
+    python bench/frechet.py [--dim 2048] [--n 10000] [--repeats 3] [--threads 1]
+
+``--threads`` pins every library to the same number of threads; on a shared
+machine, oversubscribed multi-threaded LAPACK makes timings meaningless.
 """
 from __future__ import annotations
 
@@ -25,10 +28,18 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def set_threads(n) -> None:
+    """Pin BLAS/LAPACK and torch to ``n`` threads (before numpy/torch are imported)."""
+    if n:
+        for var in _THREAD_VARS:
+            os.environ[var] = str(n)
 
 
 def machine() -> str:
+    import numpy as np
     import torch
 
     cpu = platform.processor() or platform.machine()
@@ -47,6 +58,8 @@ def machine() -> str:
 
 def make_stats(dim: int, n: int, seed: int):
     """Statistics of ReLU features with a decaying spectrum (pool3-like: non-negative, correlated)."""
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     k = min(dim, 512)
     basis = rng.normal(size=(k, dim)) * (np.arange(1, k + 1) ** -0.5)[:, None]
@@ -68,18 +81,22 @@ def timed(fn, repeats: int):
 
 
 def main(argv=None) -> int:
-    import torch
-
-    from genmetrics_nb.metrics.frechet import frechet_distance
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dim", type=int, default=2048)
     ap.add_argument("--n", type=int, default=10000, help="samples behind each covariance")
     ap.add_argument("--repeats", type=int, default=3, help="best of this many runs")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0,
+                    help="BLAS/LAPACK and torch threads for every method (0: library defaults)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = ap.parse_args(argv)
+    set_threads(args.threads)
+    import torch
 
+    from genmetrics_nb.metrics.frechet import frechet_distance
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     (m1, s1), (m2, s2) = make_stats(args.dim, args.n, args.seed)
     methods = [
         ("genmetrics-nb (eigh, float64, CPU)",
@@ -116,6 +133,7 @@ def main(argv=None) -> int:
     rows = []
     for name, fn in methods:
         print(f"running {name} ...", file=sys.stderr, flush=True)
+        fn()  # warm-up: library loading and thread pools are not part of the timing
         secs, value = timed(fn, args.repeats)
         rows.append({"method": name, "seconds": secs, "value": value})
     ours = rows[0]["value"]

@@ -360,7 +360,7 @@ def _to_minus1_1(x, value_range, *, name):
             f"{name} must be N x C x H x W (or C x H x W) with C = 1 or 3, got shape {tuple(x.shape)}"
         )
     if x.shape[0] == 0:
-        raise ValueError(f"{name} hold no images")
+        raise ValueError(f"{name} hold no images (N = 0); pass at least one image")
     if x.dtype == torch.uint8:
         if value_range is not None and tuple(float(v) for v in value_range) != (0.0, 255.0):
             raise ValueError(

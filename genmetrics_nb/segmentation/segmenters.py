@@ -1,0 +1,274 @@
+"""Segmenters for the FCN-score: a registry of pretrained networks that label pixels.
+
+A segmenter maps ``uint8`` ``N x 3 x H x W`` images to ``int64`` ``N x H x W``
+label maps at the input resolution. Built-in names:
+
+``"fcn-resnet50"``
+    torchvision's FCN-ResNet50 trained on COCO with the 20 PASCAL VOC classes
+    plus background (21 classes), weights through the weight manager
+    (``gm.weights.path("fcn_resnet50_coco")``). Preprocessing as the FCN-score
+    document: albumentations ``Resize(256, 256)`` and ImageNet ``Normalize``.
+``"fcn8s-scenes"``
+    The FCN-8s (EfficientNet-Lite0 encoder) trained offline on Fashion-MNIST
+    scenes by ``genmetrics-nb train-fcn``; its small checkpoint ships in
+    ``data/models/`` with a manifest entry (sha256, command, seed, scores).
+
+Nothing is loaded at import; factories build on first use.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "Segmenter",
+    "get_segmenter",
+    "list_segmenters",
+    "register_segmenter",
+    "models_dir",
+    "shipped_model",
+    "VOC_CLASSES",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "MODELS_ENV",
+]
+
+VOC_CLASSES = [
+    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
+    "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
+    "sheep", "sofa", "train", "tvmonitor",
+]  # fmt: skip
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+#: Environment variable naming a folder that replaces ``data/models`` (shipped checkpoints).
+MODELS_ENV = "GENMETRICS_MODELS"
+#: Name of the shipped Fashion-MNIST-scenes FCN-8s in ``data/models/manifest.json``.
+SCENES_FCN8S = "fcn8s-scenes"
+
+
+class Segmenter:
+    """A network that labels every pixel, with its preprocessing.
+
+    Parameters
+    ----------
+    name : str
+    model : torch.nn.Module
+    preprocess : callable
+        ``uint8`` ``N x 3 x H x W`` torch tensor (CPU) -> float batch on the model's device.
+    logits : callable
+        ``(model, x)`` -> ``N x num_classes x h x w`` scores.
+    num_classes : int
+    class_names : list of str
+    background : int or None
+        Label of the background class (for foreground accuracy).
+    device : torch.device
+    spec : dict
+        What the preprocessing does, for reports.
+
+    Notes
+    -----
+    Scores are resized (bilinear) to the input size before the argmax, so the
+    label maps align with the input images and their ground truth.
+    """
+
+    def __init__(self, name, model, *, preprocess, logits, num_classes, class_names, background, device, spec):
+        self.name = name
+        self.model = model
+        self._preprocess = preprocess
+        self._logits = logits
+        self.num_classes = int(num_classes)
+        self.class_names = list(class_names)
+        self.background = background
+        self.device = device
+        self.spec = dict(spec)
+
+    def __repr__(self) -> str:
+        return f"Segmenter({self.name!r}, {self.num_classes} classes, device={self.device})"
+
+    def __call__(self, images, *, batch_size: int = 16, progress: bool = False):
+        """Label maps of ``uint8`` ``N x 3 x H x W`` images (NumPy in, NumPy out; torch in, torch out)."""
+        import torch
+        import torch.nn.functional as F
+        from tqdm.auto import tqdm
+
+        as_torch = torch.is_tensor(images)
+        x_all = images if as_torch else np.asarray(images)
+        if x_all.dtype != (torch.uint8 if as_torch else np.uint8):
+            raise TypeError(
+                f"images must be uint8, got {x_all.dtype}; convert with genmetrics_nb.images.as_uint8(x, value_range=...)"
+            )
+        if x_all.ndim != 4 or x_all.shape[1] != 3:
+            raise ValueError(f"images must be N x 3 x H x W, got shape {tuple(x_all.shape)}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        h, w = x_all.shape[-2:]
+        out = []
+        with torch.no_grad():
+            for s in tqdm(range(0, x_all.shape[0], batch_size), desc=self.name, disable=not progress, leave=False):
+                xb = x_all[s : s + batch_size]
+                xb = xb.cpu() if as_torch else torch.from_numpy(np.ascontiguousarray(xb))
+                scores = self._logits(self.model, self._preprocess(xb))
+                if scores.shape[-2:] != (h, w):
+                    scores = F.interpolate(scores, size=(h, w), mode="bilinear", align_corners=False)
+                out.append(scores.argmax(1).cpu())
+        labels = torch.cat(out) if out else torch.zeros((0, h, w), dtype=torch.long)
+        return labels if as_torch else labels.numpy()
+
+
+# ----------------------------------------------------------------------------
+# fcn-resnet50 (torchvision, COCO with VOC labels)
+# ----------------------------------------------------------------------------
+def albumentations_preprocess(size: int = 256):
+    """The FCN-score document's transform: ``A.Resize(size, size)`` then ImageNet ``A.Normalize``."""
+    import albumentations as A
+
+    return A.Compose([A.Resize(size, size), A.Normalize(mean=IMAGENET_MEAN, std=IMAGENET_STD, max_pixel_value=255.0)])
+
+
+def _build_fcn_resnet50(*, device, weights=None, size: int = 256):
+    import torch
+    import torchvision
+
+    from genmetrics_nb.weights.manager import path as weights_path
+    from genmetrics_nb.weights.manager import sha256_file
+
+    file = weights_path("fcn_resnet50_coco", path=weights)
+    state = torch.load(file, map_location="cpu", weights_only=True)
+    # The published checkpoint includes the auxiliary head (aux_loss=True).
+    with torch.device("meta"):
+        model = torchvision.models.segmentation.fcn_resnet50(
+            weights=None, weights_backbone=None, num_classes=21, aux_loss=True
+        )
+    model.load_state_dict(state, strict=True, assign=True)
+    model.aux_classifier = None  # not used at inference (torchvision skips it when None)
+    model.eval().requires_grad_(False).to(device)
+    transform = albumentations_preprocess(size)
+
+    def preprocess(x_uint8):
+        batch = [transform(image=img.permute(1, 2, 0).numpy())["image"] for img in x_uint8]
+        return torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).contiguous().to(device)
+
+    def logits(m, x):
+        return m(x)["out"]
+
+    spec = {
+        "architecture": "torchvision.models.segmentation.fcn_resnet50 (COCO_WITH_VOC_LABELS_V1)",
+        "preprocess": f"albumentations Resize({size}, {size}) (cv2 bilinear) + Normalize(ImageNet mean/std)",
+        "output": "logits resized bilinearly to the input size, argmax",
+        "weights_sha256": sha256_file(file),
+    }
+    return Segmenter(
+        "fcn-resnet50", model, preprocess=preprocess, logits=logits, num_classes=21,
+        class_names=VOC_CLASSES, background=0, device=device, spec=spec,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------
+# the shipped FCN-8s on Fashion-MNIST scenes
+# ----------------------------------------------------------------------------
+def models_dir() -> Path:
+    """Folder of shipped checkpoints: ``$GENMETRICS_MODELS`` or the repository's ``data/models``."""
+    env = os.environ.get(MODELS_ENV)
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "data" / "models"
+
+
+def shipped_model(name: str) -> tuple[Path, dict]:
+    """Path and manifest entry of a checkpoint in :func:`models_dir`, its sha256 verified."""
+    from genmetrics_nb.weights.manager import sha256_file
+
+    folder = models_dir()
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        raise FileNotFoundError(
+            f"no model manifest at {manifest}; run from a checkout of genmetrics-nb, set ${MODELS_ENV} "
+            "to a folder holding manifest.json, or train the model with 'genmetrics-nb train-fcn'"
+        )
+    entries = json.loads(manifest.read_text())
+    if name not in entries:
+        raise ValueError(f"{manifest} has no entry {name!r}; it has {sorted(entries)}")
+    entry = entries[name]
+    file = folder / entry["file"]
+    if not file.is_file():
+        raise FileNotFoundError(f"{file} is missing; reproduce it with: {entry.get('command', 'genmetrics-nb train-fcn')}")
+    digest = sha256_file(file)
+    if digest != entry["sha256"]:
+        raise ValueError(
+            f"{file} has sha256 {digest} but {manifest} records {entry['sha256']}; the file is corrupt or "
+            "was retrained without updating the manifest (train-fcn --manifest updates both)"
+        )
+    return file, entry
+
+
+def _build_fcn8s_scenes(*, device, weights=None):
+    from genmetrics_nb.datasets.scenes import SCENE_CLASSES
+    from genmetrics_nb.segmentation.train import load_fcn
+
+    if weights is not None:
+        file, entry = Path(weights), {}
+    else:
+        file, entry = shipped_model(SCENES_FCN8S)
+    model = load_fcn(file, device=device)
+    spec = {
+        "architecture": f"FCN-{model.variant} on {model.encoder_name} (genmetrics_nb.segmentation.FCN)",
+        "preprocess": "no resize; EfficientNet-Lite normalisation (x - 127) / 128",
+        "trained_on": "Fashion-MNIST scenes (gm.datasets.fashion_mnist_scenes)",
+        "checkpoint": file.name,
+        "command": entry.get("command"),
+        "sha256": entry.get("sha256"),
+    }
+    return Segmenter(
+        SCENES_FCN8S, model, preprocess=model.preprocess, logits=lambda m, x: m(x),
+        num_classes=model.num_classes, class_names=getattr(model, "class_names", None) or SCENE_CLASSES,
+        background=0, device=device, spec=spec,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------
+# registry
+# ----------------------------------------------------------------------------
+_FACTORIES = {"fcn-resnet50": _build_fcn_resnet50, SCENES_FCN8S: _build_fcn8s_scenes}
+
+
+def register_segmenter(name: str, factory, *, overwrite: bool = False) -> None:
+    """Add a segmenter factory ``factory(*, device, weights=None) -> Segmenter``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is taken and ``overwrite`` is False.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty string, got {name!r}")
+    if not callable(factory):
+        raise TypeError(f"factory must be callable, got {type(factory).__name__}")
+    if name in _FACTORIES and not overwrite:
+        raise ValueError(f"a segmenter named {name!r} is already registered; pass overwrite=True to replace it")
+    _FACTORIES[name] = factory
+
+
+def list_segmenters() -> list[str]:
+    """Registered segmenter names."""
+    return sorted(_FACTORIES)
+
+
+def get_segmenter(name: str, *, device="auto", weights=None) -> Segmenter:
+    """Build a registered segmenter.
+
+    Parameters
+    ----------
+    name : str
+        ``"fcn-resnet50"``, ``"fcn8s-scenes"`` or a name added with :func:`register_segmenter`.
+    device : str
+        ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    weights : path, optional
+        An explicit checkpoint (publisher's format for ``fcn-resnet50``,
+        :func:`~genmetrics_nb.segmentation.train.save_fcn` format for ``fcn8s-scenes``).
+    """
+    from genmetrics_nb.device import resolve
+
+    if name not in _FACTORIES:
+        raise ValueError(f"unknown segmenter {name!r}; choose from {list_segmenters()}")
+    return _FACTORIES[name](device=resolve(device), weights=weights)

@@ -1,0 +1,117 @@
+"""Bootstrap intervals.
+
+References: the percentile and basic intervals are recomputed here from the
+documented resampling scheme (``numpy.random.default_rng(seed).integers``,
+real then fake) with pytorch-fid's ``calculate_frechet_distance`` and
+``np.cov`` on explicitly resampled rows; coverage is checked against the
+closed-form Frechet distance of two Gaussians.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import genmetrics_nb as gm
+
+# pytorch-fid (a reference here) still passes scipy's deprecated sqrtm(disp=...)
+pytestmark = pytest.mark.filterwarnings("ignore:The `disp` argument is deprecated:DeprecationWarning")
+
+
+def _stats(x):
+    return x.mean(0), np.cov(x, rowvar=False)
+
+
+@pytest.fixture(scope="module")
+def sets():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(150, 6)), rng.normal(size=(120, 6)) * 1.2 + 0.3
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("method", ["basic", "percentile"])
+def test_fid_replicates_match_explicit_resampling(sets, method):
+    from pytorch_fid.fid_score import calculate_frechet_distance
+
+    x, y = sets
+    b = gm.bootstrap("fid", x, y, n_boot=25, seed=3, ci=0.9, method=method, progress=False)
+    rng = np.random.default_rng(3)
+    reps = []
+    for _ in range(25):
+        ix, iy = rng.integers(0, len(x), len(x)), rng.integers(0, len(y), len(y))
+        reps.append(calculate_frechet_distance(*_stats(x[ix]), *_stats(y[iy])))
+    reps = np.array(reps)
+    assert np.allclose(b.samples["value"], reps, rtol=1e-6)
+    est = calculate_frechet_distance(*_stats(x), *_stats(y))
+    q_lo, q_hi = np.quantile(reps, [0.05, 0.95])
+    lo, hi = (2 * est - q_hi, 2 * est - q_lo) if method == "basic" else (q_lo, q_hi)
+    assert b.estimate == pytest.approx(est, rel=1e-6)
+    assert (b.low, b.high) == pytest.approx((lo, hi), rel=1e-6)
+    assert b.std == pytest.approx(np.std(reps, ddof=1), rel=1e-6)
+    assert b.bias == pytest.approx(reps.mean() - est, rel=1e-6)
+
+
+@pytest.mark.reference
+@pytest.mark.slow
+def test_basic_interval_covers_the_truth_where_percentile_fails():
+    # FID between N(0, I) and N(0.25 * 1, I) in D = 24 is 24 * 0.0625 = 1.5 (closed form).
+    # At n = 200 the FID estimate is biased far upwards; the basic interval corrects it.
+    rng = np.random.default_rng(1)
+    d, n, truth = 24, 200, 24 * 0.25**2
+    hits_basic = hits_pct = 0
+    for _ in range(6):
+        x, y = rng.normal(size=(n, d)), rng.normal(size=(n, d)) + 0.25
+        b = gm.bootstrap("fid", x, y, n_boot=60, seed=int(rng.integers(1 << 30)), progress=False)
+        p = gm.bootstrap("fid", x, y, n_boot=60, seed=1, method="percentile", progress=False)
+        hits_basic += b.low <= truth <= b.high
+        hits_pct += p.low <= truth <= p.high
+    assert hits_basic >= 4
+    assert hits_pct <= 1
+
+
+def test_named_metrics_and_callables(sets):
+    x, y = sets
+    pr = gm.bootstrap("precision_recall", x, y, n_boot=5, k=3, progress=False)
+    assert pr.names == ("precision", "recall")
+    assert pr["precision"].estimate == gm.precision_recall(x, y, k=3, progress=False).precision
+    with pytest.raises(AttributeError, match=r"several statistics \['precision', 'recall'\]"):
+        pr.low
+    kid = gm.bootstrap("kid", x, y, n_boot=3, subsets=2, subset_size=50, progress=False)
+    assert kid.names == ("mean",)
+    isc = gm.bootstrap("inception_score", np.random.default_rng(0).normal(size=(100, 5)),
+                       n_boot=4, splits=2, progress=False)
+    assert isc.names == ("mean",)
+    mean_gap = gm.bootstrap(lambda a, b: float(np.abs(a.numpy().mean() - b.numpy().mean())), x, y,
+                            n_boot=10, progress=False)
+    assert mean_gap.estimate == pytest.approx(abs(x.mean() - y.mean()))
+    d = pr.to_dict()
+    assert d["precision"]["low"] == pr["precision"].low and d["n_boot"] == 5
+    assert "bootstrap of precision_recall" in str(pr)
+
+
+def test_same_seed_same_result(sets):
+    a = gm.bootstrap("fid", *sets, n_boot=10, seed=9, progress=False)
+    b = gm.bootstrap("fid", *sets, n_boot=10, seed=9, progress=False)
+    c = gm.bootstrap("fid", *sets, n_boot=10, seed=10, progress=False)
+    assert np.array_equal(a.samples["value"], b.samples["value"])
+    assert not np.array_equal(a.samples["value"], c.samples["value"])
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, exc, match",
+    [
+        (("nope",), {}, ValueError, "unknown metric 'nope'"),
+        (("fid",), dict(fake=None), ValueError, "compares two sets: pass fake="),
+        (("fid",), dict(n_boot=1), ValueError, "n_boot must be >= 2"),
+        (("fid",), dict(ci=95), ValueError, r"ci must lie strictly between 0 and 1 \(e.g. 0.95\)"),
+        (("fid",), dict(method="bca"), ValueError, "method must be 'basic' or 'percentile'"),
+        (("fid",), dict(k=3), TypeError, "bootstrap\\('fid'\\) takes no metric options"),
+        ((42,), {}, TypeError, "metric must be a name"),
+        ((lambda a, b: "x",), {}, TypeError, "returned str; bootstrap needs a number"),
+    ],
+)
+def test_bad_input(sets, args, kwargs, exc, match):
+    x, y = sets
+    kwargs = {"n_boot": 3, "progress": False, **kwargs}
+    fake = kwargs.pop("fake", y)
+    with pytest.raises(exc, match=match):
+        gm.bootstrap(*args, x, fake, **kwargs)

@@ -1,0 +1,98 @@
+"""Inception Score.
+
+References: torch-fidelity's ``isc_features_to_metric`` (same shuffling with
+RandomState(2020)), torchmetrics' ``InceptionScore`` (fed the logits through
+an identity feature module, with its torch.randperm reproduced), and closed
+forms (confident balanced predictions give IS = number of classes; identical
+predictions give IS = 1).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import genmetrics_nb as gm
+
+
+@pytest.fixture(scope="module")
+def logits():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(600, 12)) * 3
+
+
+@pytest.mark.reference
+def test_matches_torch_fidelity(logits):
+    from torch_fidelity.metric_isc import isc_features_to_metric
+
+    ref = isc_features_to_metric(torch.from_numpy(logits), splits=10, shuffle=True, rng_seed=2020)
+    got = gm.inception_score(logits, splits=10, shuffle=True, seed=2020)
+    assert got.mean == pytest.approx(ref["inception_score_mean"], rel=1e-10)
+    assert got.std == pytest.approx(ref["inception_score_std"], rel=1e-9)
+    unshuffled = isc_features_to_metric(torch.from_numpy(logits[:597]), splits=7, shuffle=False)
+    got2 = gm.inception_score(logits[:597], splits=7)  # 597 not divisible by 7: same cut points
+    assert got2.mean == pytest.approx(unshuffled["inception_score_mean"], rel=1e-10)
+
+
+@pytest.mark.reference
+@pytest.mark.filterwarnings("ignore:Metric `InceptionScore` will save all extracted features:UserWarning")
+def test_matches_torchmetrics(logits):
+    from torchmetrics.image.inception import InceptionScore
+
+    x = torch.from_numpy(logits)
+    metric = InceptionScore(feature=torch.nn.Identity(), splits=6)
+    metric.update(x)
+    torch.manual_seed(3)
+    ref_mean, ref_std = metric.compute()
+    torch.manual_seed(3)
+    perm = torch.randperm(len(x))  # the permutation torchmetrics draws first
+    got = gm.inception_score(logits[perm.numpy()], splits=6)
+    assert got.mean == pytest.approx(float(ref_mean), rel=1e-10)
+    # torchmetrics reports the unbiased std (ddof 1); we report ddof 0 like the original code
+    assert np.std(got.scores, ddof=1) == pytest.approx(float(ref_std), rel=1e-9)
+
+
+@pytest.mark.reference
+def test_closed_forms():
+    onehot = np.eye(5)[np.arange(1000) % 5] * 80.0  # confident, balanced over 5 classes
+    assert gm.inception_score(onehot, splits=4).mean == pytest.approx(5.0, rel=1e-9)
+    same = np.tile(np.array([[1.0, 2.0, 0.5]]), (90, 1))  # every p(y|x) equal to p(y)
+    assert gm.inception_score(same, splits=3).mean == pytest.approx(1.0, abs=1e-12)
+    probs = np.eye(4)[np.arange(400) % 4]  # exact zeros in the probabilities: 0 log 0 = 0
+    assert gm.inception_score(probs, splits=2, from_logits=False).mean == pytest.approx(4.0, rel=1e-12)
+
+
+def test_probabilities_and_logits_agree(logits):
+    p = torch.softmax(torch.from_numpy(logits), 1).numpy()
+    a = gm.inception_score(logits, splits=5)
+    b = gm.inception_score(p, splits=5, from_logits=False)
+    assert a.mean == pytest.approx(b.mean, rel=1e-9)
+    assert len(a.scores) == 5 and "IS =" in str(a) and a.to_dict()["splits"] == 5
+
+
+@pytest.mark.parametrize(
+    "x, kwargs, exc, match",
+    [
+        (np.full((10, 4), 0.25), {}, ValueError, "look like probabilities.*from_logits=False"),
+        (np.ones((10, 4)), dict(from_logits=False), ValueError, "must be non-negative and sum to 1"),
+        (np.ones((5, 4)), dict(splits=10), ValueError, "fewer than splits=10; pass splits <= 5"),
+        (np.ones((5, 1)), dict(splits=1), ValueError, "needs at least 2 classes"),
+        (np.ones((5, 4)), dict(splits=0), ValueError, "splits must be >= 1"),
+        (np.ones((5, 4)), dict(from_logits=1), TypeError, "from_logits must be True or False"),
+        (np.ones(5), {}, ValueError, "must be 2-D"),
+    ],
+)
+def test_bad_input(x, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        gm.inception_score(x, **kwargs)
+
+
+def test_cli_isc_matches_api(logits, tmp_path, capsys):
+    import json
+
+    from genmetrics_nb.cli import main
+
+    np.save(tmp_path / "logits.npy", logits)
+    assert main(["isc", str(tmp_path / "logits.npy"), "--splits", "4", "--json", "--no-progress"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["mean"] == pytest.approx(gm.inception_score(logits, splits=4).mean, rel=1e-12)

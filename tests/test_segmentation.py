@@ -1,0 +1,462 @@
+"""FCN models, training, checkpoints, segmenters and the FCN-score of images."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from genmetrics_nb.datasets.scenes import fashion_mnist_scenes
+from genmetrics_nb.metrics.confusion import fcn_score
+from genmetrics_nb.metrics.fcn_score import (
+    BlurSweep,
+    box_blur,
+    fcn_score_blur_sweep,
+    fcn_score_images,
+)
+from genmetrics_nb.segmentation.fcn import FCN, bilinear_kernel
+from genmetrics_nb.segmentation.segmenters import (
+    Segmenter,
+    get_segmenter,
+    list_segmenters,
+    register_segmenter,
+    shipped_model,
+)
+from genmetrics_nb.segmentation.train import (
+    encode_scenes,
+    evaluate_fcn,
+    load_fcn,
+    predict_fcn,
+    save_fcn,
+    train_fcn,
+)
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    return fashion_mnist_scenes("train", n=12, size=64, seed=1, progress=False)
+
+
+def _lite(variant="8s", **kw):
+    kw.setdefault("dropout", 0.0)
+    return FCN("efficientnet-lite0", variant=variant, num_classes=11, **kw)
+
+
+# ----------------------------------------------------------------------------
+# architecture
+# ----------------------------------------------------------------------------
+def _fcn_upsample_filt(size):
+    # Transcribed from shelhamer/fcn.berkeleyvision.org surgery.py (upsample_filt).
+    factor = (size + 1) // 2
+    if size % 2 == 1:
+        center = factor - 1
+    else:
+        center = factor - 0.5
+    og = np.ogrid[:size, :size]
+    return (1 - abs(og[0] - center) / factor) * (1 - abs(og[1] - center) / factor)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("size", [4, 16, 32, 64, 3])
+def test_bilinear_kernel_matches_fcn_surgery(size):
+    w = bilinear_kernel(3, size)
+    ref = _fcn_upsample_filt(size)
+    for i in range(3):
+        for j in range(3):
+            expected = ref if i == j else np.zeros_like(ref)
+            np.testing.assert_allclose(w[i, j].numpy(), expected, atol=1e-7)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("factor", [2, 8, 32])
+def test_bilinear_deconvolution_is_bilinear_interpolation_inside(factor):
+    # Away from the border, FCN's initial upsampler equals torch's bilinear
+    # interpolation with align_corners=False (half-pixel centres).
+    x = torch.randn(1, 2, 6, 5)
+    up = torch.nn.ConvTranspose2d(2, 2, 2 * factor, stride=factor, padding=factor // 2, bias=False)
+    up.weight.data = bilinear_kernel(2, 2 * factor)
+    got = up(x)
+    ref = F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False)
+    m = factor  # one input pixel of margin
+    torch.testing.assert_close(got[..., m:-m, m:-m], ref[..., m:-m, m:-m], atol=1e-5, rtol=1e-5)
+
+
+def test_per_class_final_upsampler_equals_fcn_full_kernel():
+    m = _lite("32s")
+    up = m.upscore_final
+    assert up.groups == 11
+    full = torch.nn.ConvTranspose2d(11, 11, 64, stride=32, padding=16, bias=False)
+    full.weight.data = bilinear_kernel(11, 64)  # FCN's diagonal C x C kernel
+    x = torch.randn(2, 11, 3, 4)
+    torch.testing.assert_close(up(x), full(x), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("variant", ["32s", "16s", "8s"])
+def test_output_shape_for_any_size(variant):
+    m = _lite(variant).eval()
+    x = m.preprocess(torch.randint(0, 256, (2, 3, 50, 77), dtype=torch.uint8))
+    with torch.no_grad():
+        y = m(x)
+    assert y.shape == (2, 11, 50, 77)
+    # skip score layers start at zero (FCN): a fresh FCN-8s predicts like its FCN-32s part
+    assert torch.count_nonzero(m.score_fr.weight) == 0
+
+
+def test_frozen_encoder_does_not_change(scenes):
+    m = _lite("8s")
+    before = {k: v.clone() for k, v in m.encoder.state_dict().items()}
+    assert not any(p.requires_grad for p in m.encoder.parameters())
+    assert all(not k.startswith("encoder.") for k in m.trainable_state_dict())
+    train_fcn(m, scenes, epochs=1, batch_size=6, progress=False, device="cpu")
+    after = m.encoder.state_dict()
+    for k, v in before.items():
+        torch.testing.assert_close(after[k], v, rtol=0, atol=0)  # weights and BN statistics
+
+
+def test_bad_model_arguments():
+    with pytest.raises(ValueError, match="encoder must be one of"):
+        FCN("resnet", num_classes=3)
+    with pytest.raises(ValueError, match="variant must be one of"):
+        FCN("efficientnet-lite0", variant="4s", num_classes=3)
+    with pytest.raises(ValueError, match="num_classes must be an int >= 2"):
+        FCN("efficientnet-lite0", num_classes=1)
+    m = _lite()
+    with pytest.raises(ValueError, match="at least 32 x 32"):
+        m(torch.zeros(1, 3, 16, 40))
+    with pytest.raises(TypeError, match="images must be uint8"):
+        m.preprocess(torch.zeros(1, 3, 32, 32))
+
+
+# ----------------------------------------------------------------------------
+# training
+# ----------------------------------------------------------------------------
+def test_cached_features_train_exactly_like_scenes(scenes):
+    # Same init, same shuffling, dropout off: training on encode_scenes() output
+    # must give the same weights as running the frozen encoder every step.
+    a, b = _lite("8s"), _lite("8s")
+    train_fcn(a, scenes, epochs=2, batch_size=4, seed=3, progress=False, device="cpu")
+    train_fcn(b, encode_scenes(b, scenes, progress=False), epochs=2, batch_size=4, seed=3, progress=False, device="cpu")
+    for (k, va), vb in zip(a.trainable_state_dict().items(), b.trainable_state_dict().values()):
+        torch.testing.assert_close(va, vb, rtol=1e-4, atol=1e-5, msg=k)
+
+
+@pytest.mark.slow
+def test_training_learns_a_tiny_set(scenes):
+    m = _lite("8s")
+    enc = encode_scenes(m, scenes.subset(slice(0, 8)), progress=False)
+    baseline = evaluate_fcn(m, enc, progress=False, device="cpu")
+    run = train_fcn(m, enc, val=enc, epochs=15, batch_size=4, lr=3e-3, progress=False, device="cpu")
+    h = run.history
+    assert h.train_loss[-1] < 0.5 * h.train_loss[0]
+    assert run.val_scores.mean_iou > baseline.mean_iou + 0.1
+    assert len(h.epoch) == 15 and len(h.step_loss) == 15 * 2
+    assert run.to_dict()["history"]["epoch"][-1] == 15
+
+
+def test_checkpoint_resume_equals_uninterrupted_run(scenes, tmp_path):
+    enc_model = _lite("16s")
+    enc = encode_scenes(enc_model, scenes, progress=False)
+    full = _lite("16s")
+    train_fcn(full, enc, epochs=2, batch_size=4, seed=5, progress=False, device="cpu")
+    part = _lite("16s")
+    ck = tmp_path / "ck.pt"
+    train_fcn(part, enc, epochs=1, batch_size=4, seed=5, checkpoint=ck, progress=False, device="cpu")
+    resumed = _lite("16s")
+    run = train_fcn(resumed, enc, epochs=2, batch_size=4, seed=5, checkpoint=ck, resume=True, progress=False, device="cpu")
+    assert run.history.epoch == (1, 2)
+    for (k, va), vb in zip(full.trainable_state_dict().items(), resumed.trainable_state_dict().values()):
+        torch.testing.assert_close(va, vb, rtol=1e-5, atol=1e-6, msg=k)
+    other = _lite("8s")
+    with pytest.raises(ValueError, match="was made by an FCN with config"):
+        train_fcn(other, enc, epochs=2, checkpoint=ck, resume=True, progress=False, device="cpu")
+
+
+def test_training_argument_checks(scenes):
+    m = _lite("8s")
+    with pytest.raises(TypeError, match="train must be SegmentationScenes"):
+        train_fcn(m, scenes.images, progress=False)
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        train_fcn(m, scenes, epochs=0, progress=False)
+    with pytest.raises(ValueError, match="resume=True needs checkpoint="):
+        train_fcn(m, scenes, resume=True, progress=False)
+    small = FCN("efficientnet-lite0", variant="8s", num_classes=3)
+    with pytest.raises(ValueError, match="has label .* num_classes=3"):
+        train_fcn(small, scenes, progress=False)
+    unfrozen = _lite("8s", freeze_encoder=False)
+    with pytest.raises(ValueError, match="needs an FCN built with freeze_encoder=True"):
+        encode_scenes(unfrozen, scenes, progress=False)
+    enc = encode_scenes(m, scenes, progress=False)
+    with pytest.raises(ValueError, match="cannot train an encoder"):
+        train_fcn(unfrozen, enc, progress=False)
+
+
+# ----------------------------------------------------------------------------
+# checkpoints
+# ----------------------------------------------------------------------------
+def test_save_and_load_roundtrip(scenes, tmp_path):
+    m = _lite("8s")
+    train_fcn(m, scenes, epochs=1, batch_size=6, progress=False, device="cpu")
+    path = save_fcn(m, tmp_path / "m.pt", class_names=scenes.class_names, meta={"seed": 0})
+    assert path.stat().st_size < 3_000_000  # head + decoder only
+    back = load_fcn(path)
+    np.testing.assert_array_equal(
+        predict_fcn(back, scenes.images[:4], progress=False, device="cpu"),
+        predict_fcn(m, scenes.images[:4], progress=False, device="cpu"),
+    )
+    assert back.class_names == scenes.class_names
+    # a decoder trained on other encoder weights is refused
+    from genmetrics_nb.extractors.efficientnet_lite import efficientnet_lite0_weights_file
+
+    other = tmp_path / "other-lite0.pt"
+    state = torch.load(efficientnet_lite0_weights_file(), weights_only=True)
+    torch.save({k: v + 0.01 if v.is_floating_point() else v for k, v in state.items()}, other)
+    with pytest.raises(ValueError, match="was trained on encoder weights"):
+        load_fcn(path, encoder_weights=other)
+    torch.save({"format": "something else"}, tmp_path / "bad.pt")
+    with pytest.raises(ValueError, match="is not a genmetrics-nb FCN checkpoint"):
+        load_fcn(tmp_path / "bad.pt")
+
+
+def test_shipped_model_manifest_checks(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENMETRICS_MODELS", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="no model manifest"):
+        shipped_model("fcn8s-scenes")
+    (tmp_path / "x.pt").write_bytes(b"abc")
+    (tmp_path / "manifest.json").write_text(json.dumps({"fcn8s-scenes": {"file": "x.pt", "sha256": "0" * 64}}))
+    with pytest.raises(ValueError, match="has sha256 .* records"):
+        shipped_model("fcn8s-scenes")
+    with pytest.raises(ValueError, match="has no entry 'nope'"):
+        shipped_model("nope")
+
+
+@pytest.mark.slow
+def test_shipped_fcn8s_is_trained():
+    # The checkpoint in data/models must segment held-out test scenes far better
+    # than the trivial all-background segmentation (computed here, not stored).
+    seg = get_segmenter("fcn8s-scenes", device="cpu")
+    test = fashion_mnist_scenes("test", n=24, seed=123, progress=False)
+    pred = seg(test.images)
+    s = fcn_score(test.labels, pred, num_classes=11, background=0)
+    trivial = fcn_score(test.labels, np.zeros_like(pred), num_classes=11, background=0)
+    assert s.mean_iou > 3 * trivial.mean_iou
+    assert s.foreground_pixel_accuracy > 0.3
+    assert s.pixel_accuracy > trivial.pixel_accuracy
+
+
+# ----------------------------------------------------------------------------
+# encoders and segmenters through the weight manager (format-exact fakes)
+# ----------------------------------------------------------------------------
+@pytest.fixture
+def fake_weights(tmp_path, monkeypatch):
+    from genmetrics_nb.weights.testing import install_fake_weights
+
+    def install(names):
+        env = install_fake_weights(names, tmp_path / "home")
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        return env
+
+    return install
+
+
+@pytest.mark.slow
+def test_vgg16_encoder_loads_through_the_weight_manager(fake_weights):
+    import genmetrics_nb as gm
+
+    fake_weights(["vgg16"])
+    state = torch.load(gm.weights.path("vgg16"), weights_only=True)
+    m = FCN("vgg16", variant="8s", num_classes=5, dropout=0.0).eval()
+    # pool3 / pool4 / pool5 blocks hold torchvision's features.* tensors
+    torch.testing.assert_close(m.encoder.block3[0].weight, state["features.0.weight"], rtol=0, atol=0)
+    torch.testing.assert_close(m.encoder.block5[-3].weight, state["features.28.weight"], rtol=0, atol=0)
+    # FCN's convolutionalised fc6 / fc7 (section 3.1)
+    torch.testing.assert_close(m.head[0].weight, state["classifier.0.weight"].view(4096, 512, 7, 7), rtol=0, atol=0)
+    torch.testing.assert_close(m.head[3].weight[:, :, 0, 0], state["classifier.3.weight"], rtol=0, atol=0)
+    assert m.encoder.channels == {"s8": 256, "s16": 512, "s32": 512}
+    with torch.no_grad():
+        feats = m.encode(m.preprocess(torch.randint(0, 256, (1, 3, 64, 64), dtype=torch.uint8)))
+        # the stride-8 map equals torchvision's VGG-16 features[:17] on the same input (reference model)
+        import torchvision
+
+        ref = torchvision.models.vgg16(weights=None, init_weights=False)
+        ref.load_state_dict(state)
+        x = m.preprocess(torch.full((1, 3, 64, 64), 128, dtype=torch.uint8))
+        torch.testing.assert_close(m.encode(x)["s8"], ref.features[:17](x))
+    assert feats["s8"].shape[-1] == 8 and feats["s32"].shape[-1] == 2
+
+
+@pytest.mark.slow
+@pytest.mark.reference
+def test_fcn_resnet50_segmenter_loads_and_follows_the_document(fake_weights):
+    import cv2
+    import torchvision
+
+    import genmetrics_nb as gm
+
+    fake_weights(["fcn_resnet50_coco"])
+    seg = get_segmenter("fcn-resnet50", device="cpu")
+    assert seg.num_classes == 21 and seg.class_names[15] == "person" and seg.background == 0
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (2, 3, 96, 80), dtype=np.uint8)
+    labels = seg(images)
+    assert labels.shape == (2, 96, 80) and labels.dtype == np.int64
+    # Reference: torchvision's own FCN-ResNet50 with the same checkpoint, and the
+    # document's preprocessing written out: cv2 bilinear resize to 256 x 256, then
+    # (x / 255 - ImageNet mean) / ImageNet std.
+    ref = torchvision.models.segmentation.fcn_resnet50(weights=None, weights_backbone=None, num_classes=21, aux_loss=True)
+    ref.load_state_dict(torch.load(gm.weights.path("fcn_resnet50_coco"), weights_only=True))
+    ref.eval()
+    mean = np.array([0.485, 0.456, 0.406], np.float32)
+    std = np.array([0.229, 0.224, 0.225], np.float32)
+    x = np.stack([(cv2.resize(im.transpose(1, 2, 0), (256, 256)) / np.float32(255) - mean) / std for im in images])
+    with torch.no_grad():
+        x_ours = seg._preprocess(torch.from_numpy(images))
+        torch.testing.assert_close(x_ours, torch.from_numpy(x).permute(0, 3, 1, 2), rtol=1e-5, atol=1e-5)
+        out = ref(torch.from_numpy(x).permute(0, 3, 1, 2))["out"]
+        got = seg.model(x_ours)["out"]
+    # float32 rounding of the input, amplified by 50 random-weight layers
+    torch.testing.assert_close(got, out, rtol=0, atol=1e-3 * float(out.abs().max()))
+    expected = F.interpolate(out, size=(96, 80), mode="bilinear", align_corners=False).argmax(1).numpy()
+    assert (labels == expected).mean() > 0.999  # ties aside, the same labels
+
+
+def test_segmenter_registry():
+    assert {"fcn-resnet50", "fcn8s-scenes"} <= set(list_segmenters())
+    with pytest.raises(ValueError, match="already registered"):
+        register_segmenter("fcn-resnet50", lambda **kw: None)
+    with pytest.raises(ValueError, match="unknown segmenter 'nope'"):
+        get_segmenter("nope")
+    with pytest.raises(TypeError, match="factory must be callable"):
+        register_segmenter("x-new", 3)
+
+
+# ----------------------------------------------------------------------------
+# FCN-score of images
+# ----------------------------------------------------------------------------
+def _threshold(images):
+    """Label 1 where the mean colour is above 127, else 0: a transparent oracle."""
+    return (np.asarray(images).mean(axis=1) > 127).astype(np.int64)
+
+
+def _threshold_segmenter():
+    """The same rule as a Segmenter (two 'logit' channels: dark, bright)."""
+
+    def scores(x):
+        bright = (x.float().mean(dim=1) > 127).float()
+        return torch.stack([1 - bright, bright], dim=1)
+
+    return Segmenter(
+        "threshold", None, preprocess=scores, logits=lambda m, x: x, num_classes=2,
+        class_names=["dark", "bright"], background=0, device="cpu", spec={},
+    )  # fmt: skip
+
+
+def _blocks(n=3, size=48, seed=0):
+    rng = np.random.default_rng(seed)
+    imgs = np.zeros((n, 3, size, size), np.uint8)
+    for i in range(n):
+        y, x = rng.integers(4, size // 2, 2)
+        imgs[i, :, y : y + 12, x : x + 14] = 255
+    return imgs
+
+
+def test_fcn_score_images_both_protocols():
+    seg = _threshold
+    real = _blocks()
+    fake = box_blur(real, 7)
+    # the document: against the real image's segmentation
+    got = fcn_score_images(real, fake, seg, num_classes=2, background=0, progress=False, batch_size=2)
+    assert got == fcn_score(seg(real), seg(fake), num_classes=2, background=0)
+    # pix2pix: against ground truth
+    truth = seg(real)
+    truth[:, :2] = 255
+    got_t = fcn_score_images(None, fake, seg, labels=truth, num_classes=2, ignore_index=255, progress=False)
+    assert got_t == fcn_score(truth, seg(fake), num_classes=2, ignore_index=255)
+    assert got.pixel_accuracy < 1.0
+
+
+def test_fcn_score_images_argument_checks():
+    seg = _threshold
+    real = _blocks()
+    with pytest.raises(ValueError, match="real_images is None and no labels="):
+        fcn_score_images(None, real, seg, num_classes=2, progress=False)
+    with pytest.raises(TypeError, match="fake_images must be uint8"):
+        fcn_score_images(real, real.astype(float), seg, num_classes=2, progress=False)
+    with pytest.raises(ValueError, match="must have the same shape"):
+        fcn_score_images(real, real[:2], seg, num_classes=2, progress=False)
+    with pytest.raises(ValueError, match="labels must be N x H x W"):
+        fcn_score_images(None, real, seg, labels=np.zeros((3, 4, 4), int), num_classes=2, progress=False)
+    with pytest.raises(ValueError, match="num_classes is required"):
+        fcn_score_images(real, real, seg, progress=False)
+    with pytest.raises(TypeError, match="segmenter must be a name"):
+        fcn_score_images(real, real, 3, progress=False)
+
+
+@pytest.mark.reference
+def test_box_blur_is_cv2_blur():
+    import cv2
+
+    imgs = np.random.default_rng(1).integers(0, 256, (2, 3, 20, 17), dtype=np.uint8)
+    for k in (1, 3, 9):
+        got = box_blur(imgs, k)
+        for i in range(2):
+            np.testing.assert_array_equal(got[i].transpose(1, 2, 0), cv2.blur(imgs[i].transpose(1, 2, 0), (k, k)))
+    np.testing.assert_array_equal(box_blur(imgs, 1), imgs)
+    with pytest.raises(ValueError, match="kernel must be a positive int"):
+        box_blur(imgs, 0)
+
+
+def test_blur_sweep_falls_with_the_kernel_and_k1_is_the_ceiling():
+    seg_obj, seg = _threshold_segmenter(), _threshold
+    images = _blocks(n=4)
+    truth = seg(images)
+    sweep = fcn_score_blur_sweep(images, seg_obj, kernels=[1, 5, 15, 31], labels=truth, progress=False, batch_size=3)
+    assert isinstance(sweep, BlurSweep)
+    acc = sweep.series("pixel_accuracy")
+    assert acc[0] == 1.0 and np.all(np.diff(acc) <= 0) and acc[-1] < 0.95
+    fg = sweep.series("foreground_pixel_accuracy")
+    assert fg[-1] < fg[0]
+    # with k = 1 the ground-truth row is the segmenter's own accuracy on real images
+    assert sweep.vs_truth[0] == fcn_score(truth, seg(images), num_classes=2, background=0)
+    assert sweep.example_images.shape == (4, 3, 48, 48) and sweep.example_labels.shape == (4, 48, 48)
+    d = sweep.to_dict()
+    assert d["kernels"] == [1, 5, 15, 31] and len(d["mean_iou_vs_truth"]) == 4
+    assert "kernel" in str(sweep)
+    with pytest.raises(ValueError, match="kernels must be a non-empty sequence"):
+        fcn_score_blur_sweep(images, seg_obj, kernels=[], progress=False)
+
+
+def test_segmenter_call_checks():
+    seg_obj = _threshold_segmenter()
+    np.testing.assert_array_equal(seg_obj(_blocks()), _threshold(_blocks()))
+    with pytest.raises(TypeError, match="images must be uint8"):
+        seg_obj(np.zeros((1, 3, 8, 8)))
+    with pytest.raises(ValueError, match="N x 3 x H x W"):
+        seg_obj(np.zeros((1, 8, 8), np.uint8))
+
+
+# ----------------------------------------------------------------------------
+# the train-fcn command
+# ----------------------------------------------------------------------------
+def test_train_fcn_command_writes_checkpoint_and_manifest(tmp_path, capsys):
+    import hashlib
+
+    from genmetrics_nb.cli import main
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"someone-else": {"file": "g.pt", "sha256": "ab" * 32}}))
+    out = tmp_path / "fcn.pt"
+    argv = ["train-fcn", "--n-train", "8", "--n-test", "4", "--size", "64", "--epochs", "1", "--batch-size", "4",
+            "--head-channels", "16", "--seed", "2", "--out", str(out), "--manifest", str(manifest),
+            "--name", "tiny", "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    data = json.loads(manifest.read_text())
+    assert data["someone-else"] == {"file": "g.pt", "sha256": "ab" * 32}  # other entries kept
+    entry = data["tiny"]
+    assert entry["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert entry["seed"] == 2 and "--seed 2" in entry["command"] and "--n-train 8" in entry["command"]
+    assert 0.0 <= entry["test_scores"]["mean_iou"] <= 1.0
+    assert load_fcn(out).config["head_channels"] == 16
+    assert '"sha256"' in capsys.readouterr().out
