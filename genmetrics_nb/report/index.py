@@ -11,17 +11,28 @@ _MAX_HEADLINE = 6
 
 
 def headline(metrics: dict) -> list[tuple[str, str]]:
-    """The scalar numbers of a results.json, formatted, at most six."""
+    """The scalar numbers of a results.json, formatted, at most six.
+
+    Values recorded as dicts (a result's ``to_dict()``) contribute their
+    scalar entries as ``name.key``.
+    """
     out = []
-    for key, value in metrics.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            continue
-        if isinstance(value, str) and value not in ("inf", "-inf", "nan"):
-            continue
-        text = f"{value:.4g}" if isinstance(value, float) else str(value)
-        out.append((key, text))
+
+    def visit(key, value, depth):
         if len(out) == _MAX_HEADLINE:
-            break
+            return
+        if isinstance(value, dict) and depth < 2:
+            for k, v in value.items():
+                visit(f"{key}.{k}", v, depth + 1)
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            return
+        if isinstance(value, str) and value not in ("inf", "-inf", "nan"):
+            return
+        out.append((key, f"{value:.4g}" if isinstance(value, float) else str(value)))
+
+    for key, value in metrics.items():
+        visit(key, value, 0)
     return out
 
 
