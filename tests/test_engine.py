@@ -14,33 +14,14 @@ import pytest
 import torch
 
 import genmetrics_nb as gm
+from genmetrics_nb.features.testing import register_tiny_extractor
 from genmetrics_nb.extractors.base import Extractor
 from genmetrics_nb.features import feature_stats
 
 
-# A tiny, deterministic extractor so engine mechanics are tested in milliseconds.
-def _tiny_factory(*, device, weights=None):
-    import torch.nn.functional as F
-    from torch import nn
-
-    g = torch.Generator().manual_seed(0)
-    conv = nn.Conv2d(3, 8, 3, stride=2)
-    with torch.no_grad():
-        conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) * 0.2)
-        conv.bias.zero_()
-    model = nn.Sequential(conv, nn.ReLU(), nn.AdaptiveAvgPool2d(4), nn.Flatten()).eval().to(device)
-
-    def pre(x):
-        return F.interpolate(x, size=(32, 32), mode="bilinear", align_corners=False, antialias=True) / 255
-
-    def fwd(m, x, names):
-        return {"feat": m(x), "mean": x.mean((2, 3))}
-
-    return Extractor("test-tiny", model, preprocess=pre, forward=fwd, outputs={"feat": 128, "mean": 3},
-                     spec={"version": 1}, weights_digest="0" * 64, device=device)
-
-
-gm.register_extractor("test-tiny", _tiny_factory, outputs=("feat", "mean"), overwrite=True)
+# A tiny, deterministic extractor so engine mechanics are tested in milliseconds
+# (the same one the fault tests use).
+register_tiny_extractor("test-tiny")
 
 
 @pytest.fixture(autouse=True)
