@@ -15,7 +15,6 @@ import torch
 
 import genmetrics_nb as gm
 from genmetrics_nb.features.testing import register_tiny_extractor
-from genmetrics_nb.extractors.base import Extractor
 from genmetrics_nb.features import feature_stats
 
 
