@@ -1,7 +1,7 @@
 """Benchmark: feature-extraction throughput of genmetrics-nb against pytorch-fid and torch-fidelity.
 
 All three run the same TF-FID Inception architecture with the *same* random
-weights (written by ``genmetrics_nb.weights.testing.install_fake_weights`` in
+weights (written by ``genmetrics_nb.testing.weights.install_fake_weights`` in
 pytorch-fid's format; the real checkpoint cannot be downloaded here), in fp32,
 on the same in-memory uint8 images, with the same batch size and thread
 count. Two image sets: ``32 x 32`` (the CIFAR case, upsampled to 299) and
@@ -150,7 +150,7 @@ def main(argv=None) -> int:
     import genmetrics_nb as gm
     from genmetrics_nb.device import resolve
     from genmetrics_nb.extractors import inception_fid
-    from genmetrics_nb.weights.testing import install_fake_weights
+    from genmetrics_nb.testing.weights import install_fake_weights
 
     if args.threads:
         torch.set_num_threads(args.threads)

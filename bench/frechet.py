@@ -93,7 +93,7 @@ def main(argv=None) -> int:
     set_threads(args.threads)
     import torch
 
-    from genmetrics_nb.metrics.frechet import frechet_distance
+    from genmetrics_nb.metrics.distribution.frechet import frechet_distance
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -41,7 +41,7 @@ def feats(shift):
         z[s:s + len(blk)] = np.maximum(blk, 0)
     return z
 real, fake = feats(0.0), feats(0.05)
-import genmetrics_nb.metrics.knn, prdc, sklearn.metrics, torch_fidelity.metric_prc  # imports are not working memory
+import genmetrics_nb.metrics.distribution.knn, prdc, sklearn.metrics, torch_fidelity.metric_prc  # imports are not working memory
 _w = torch.ones(256, 256); (_w @ _w).topk(4, dim=1); torch.cdist(_w, _w)  # initialise torch/MKL once
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()

@@ -25,26 +25,27 @@ _EXPORTS = {
     "record": "genmetrics_nb.report.record:record",
     "recorded": "genmetrics_nb.report.record:recorded",
     # full-reference metrics
-    "psnr": "genmetrics_nb.metrics.psnr:psnr",
-    "ssim": "genmetrics_nb.metrics.ssim:ssim",
-    "ms_ssim": "genmetrics_nb.metrics.ssim:ms_ssim",
-    "lpips": "genmetrics_nb.metrics.lpips:lpips",
+    "psnr": "genmetrics_nb.metrics.pixel.psnr:psnr",
+    "ssim": "genmetrics_nb.metrics.pixel.ssim:ssim",
+    "ms_ssim": "genmetrics_nb.metrics.pixel.ssim:ms_ssim",
+    "lpips": "genmetrics_nb.metrics.pixel.lpips:lpips",
+    "LPIPS": "genmetrics_nb.metrics.pixel.lpips:LPIPS",
     # distribution metrics
-    "frechet_distance": "genmetrics_nb.metrics.frechet:frechet_distance",
-    "fid": "genmetrics_nb.metrics.fid:fid",
-    "fid_infinity": "genmetrics_nb.metrics.fid:fid_infinity",
-    "kid": "genmetrics_nb.metrics.kid:kid",
-    "inception_score": "genmetrics_nb.metrics.inception_score:inception_score",
-    "precision_recall": "genmetrics_nb.metrics.knn:precision_recall",
-    "density_coverage": "genmetrics_nb.metrics.knn:density_coverage",
-    "bootstrap": "genmetrics_nb.metrics.bootstrap:bootstrap",
+    "frechet_distance": "genmetrics_nb.metrics.distribution.frechet:frechet_distance",
+    "fid": "genmetrics_nb.metrics.distribution.fid:fid",
+    "fid_infinity": "genmetrics_nb.metrics.distribution.fid:fid_infinity",
+    "kid": "genmetrics_nb.metrics.distribution.kid:kid",
+    "inception_score": "genmetrics_nb.metrics.distribution.inception_score:inception_score",
+    "precision_recall": "genmetrics_nb.metrics.distribution.knn:precision_recall",
+    "density_coverage": "genmetrics_nb.metrics.distribution.knn:density_coverage",
+    "bootstrap": "genmetrics_nb.metrics.distribution.bootstrap:bootstrap",
     # segmentation scores
-    "ConfusionMatrix": "genmetrics_nb.metrics.confusion:ConfusionMatrix",
-    "fcn_score": "genmetrics_nb.metrics.confusion:fcn_score",
-    "fcn_score_images": "genmetrics_nb.metrics.fcn_score:fcn_score_images",
+    "ConfusionMatrix": "genmetrics_nb.metrics.segmentation.confusion:ConfusionMatrix",
+    "fcn_score": "genmetrics_nb.metrics.segmentation.fcn_score:fcn_score",
+    "fcn_score_images": "genmetrics_nb.metrics.segmentation.fcn_score:fcn_score_images",
     # generator metrics
-    "ppl": "genmetrics_nb.metrics.ppl:ppl",
-    "linear_separability": "genmetrics_nb.metrics.separability:linear_separability",
+    "ppl": "genmetrics_nb.metrics.generator.ppl:ppl",
+    "linear_separability": "genmetrics_nb.metrics.generator.separability:linear_separability",
     # features
     "list_extractors": "genmetrics_nb.extractors.registry:list_extractors",
     "get_extractor": "genmetrics_nb.extractors.registry:get_extractor",
@@ -71,6 +72,8 @@ _SUBMODULES = {
     "experiments",
     "distortions",
     "zoo",
+    "training",
+    "sources",
 }
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES) + ["__version__"]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+from genmetrics_nb.util.checks import is_torch
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -121,7 +122,7 @@ def check_value_range(x, value_range, *, name: str = "images") -> tuple[float, f
 
 
 def _min_max_finite(x):
-    if _is_torch(x):
+    if is_torch(x):
         import torch
 
         finite = bool(torch.isfinite(x).all()) if x.numel() else True
@@ -133,11 +134,6 @@ def _min_max_finite(x):
         return 0.0, 0.0, True
     finite = bool(np.isfinite(x).all())
     return float(np.nanmin(x)) if finite else 0.0, float(np.nanmax(x)) if finite else 0.0, finite
-
-
-def _is_torch(x) -> bool:
-    mod = type(x).__module__
-    return mod.startswith("torch")
 
 
 def as_uint8(x, *, value_range=None, name: str = "images"):
@@ -161,7 +157,7 @@ def as_uint8(x, *, value_range=None, name: str = "images"):
     Float data map to ``round((x - lo) / (hi - lo) * 255)``; rounding, not
     truncation, so that ``as_uint8(u8 / 255, value_range=(0, 1)) == u8`` exactly.
     """
-    if _is_torch(x):
+    if is_torch(x):
         import torch
 
         if x.dtype == torch.uint8:
@@ -187,7 +183,7 @@ def as_uint8(x, *, value_range=None, name: str = "images"):
     return np.clip(np.rint(y), 0, 255).astype(np.uint8)
 
 
-def _to_nchw(x, *, name: str):
+def to_nchw(x, *, name: str):
     """Return a 4-D channels-first view of ``x`` (numpy or torch)."""
     if x.ndim != 4:
         raise ValueError(
@@ -199,7 +195,7 @@ def _to_nchw(x, *, name: str):
     if c_first:
         return x
     if c_last:
-        return x.permute(0, 3, 1, 2) if _is_torch(x) else np.transpose(x, (0, 3, 1, 2))
+        return x.permute(0, 3, 1, 2) if is_torch(x) else np.transpose(x, (0, 3, 1, 2))
     if x.shape[1] == 4 or x.shape[-1] == 4:
         raise ValueError(
             f"{name} have 4 channels (RGBA?); drop the alpha channel first (x[:, :3])"
@@ -214,7 +210,7 @@ def _expand_channels(x, channels, *, name):
     if channels is None or x.shape[1] == channels:
         return x
     if channels == 3 and x.shape[1] == 1:
-        if _is_torch(x):
+        if is_torch(x):
             return x.expand(-1, 3, -1, -1).contiguous()
         return np.repeat(x, 3, axis=1)
     raise ValueError(
@@ -409,7 +405,7 @@ def load_images(
         if not source:
             raise ValueError("source is an empty list of paths; pass at least one image file")
         return _load_files([str(p) for p in source], size=size, channels=channels, on_error=on_error)
-    if isinstance(source, np.ndarray) or _is_torch(source):
+    if isinstance(source, np.ndarray) or is_torch(source):
         if size is not None:
             raise ValueError(
                 "size= resizes files as they are decoded; resize arrays yourself "
@@ -417,10 +413,10 @@ def load_images(
             )
         if source.shape[0] == 0 if source.ndim else True:
             raise ValueError("source holds no images (N = 0)")
-        x = _to_nchw(source, name="source")
+        x = to_nchw(source, name="source")
         x = as_uint8(x, value_range=value_range, name="source")
         x = _expand_channels(x, channels, name="source")
-        if _is_torch(x):
+        if is_torch(x):
             return x
         return ImageBatch(np.ascontiguousarray(x))
     raise TypeError(

@@ -16,7 +16,8 @@ from sklearn.metrics import (
     jaccard_score,
 )
 
-from genmetrics_nb.metrics.confusion import ConfusionMatrix, SegmentationScores, fcn_score
+from genmetrics_nb.metrics.segmentation.confusion import ConfusionMatrix, SegmentationScores
+from genmetrics_nb.metrics.segmentation.fcn_score import fcn_score
 
 
 def _random_maps(seed, n_classes=6, shape=(3, 17, 13), ignore=255, p_ignore=0.1):

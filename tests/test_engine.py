@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import genmetrics_nb as gm
-from genmetrics_nb.features.testing import register_tiny_extractor
+from genmetrics_nb.testing.extractors import register_tiny_extractor
 from genmetrics_nb.features import feature_stats
 
 

@@ -16,7 +16,7 @@ import torch
 import genmetrics_nb as gm
 from genmetrics_nb.extractors import efficientnet_lite as eff
 from genmetrics_nb.extractors.inception_fid import tf1_bilinear_resize
-from genmetrics_nb.weights.testing import install_fake_weights
+from genmetrics_nb.testing.weights import install_fake_weights
 
 
 def _rel(a, b):

@@ -30,7 +30,7 @@ import pytest
 import genmetrics_nb as gm
 from genmetrics_nb.features import cache as fcache
 from genmetrics_nb.features import feature_stats
-from genmetrics_nb.features.testing import register_tiny_extractor
+from genmetrics_nb.testing.extractors import register_tiny_extractor
 
 TINY = "test-faults-tiny"
 
@@ -127,7 +127,7 @@ _SCRIPT = textwrap.dedent(
     import json, os, sys, time
     import numpy as np, torch
     import genmetrics_nb as gm
-    from genmetrics_nb.features.testing import register_tiny_extractor
+    from genmetrics_nb.testing.extractors import register_tiny_extractor
 
     torch.set_num_threads(1)
     register_tiny_extractor("test-faults-tiny")
@@ -437,7 +437,7 @@ def test_n_at_most_d_warns_and_stays_finite(n):
     # metric issue asks for a warning (n <= D biases FID) and a finite value.
     # Reference: the Gram identity above (numpy SVD). Catches: the warning
     # removed, a NaN/complex result, or a wrong square root on singular input.
-    from genmetrics_nb.metrics.frechet import SingularCovarianceWarning
+    from genmetrics_nb.metrics.distribution.frechet import SingularCovarianceWarning
 
     rng = np.random.default_rng(n)
     x = rng.normal(size=(n, 16))
@@ -483,7 +483,7 @@ def test_constant_feature_columns_keep_exact_statistics():
     # columns' variances must be exactly 0 and the rank is numpy's
     # matrix_rank. No n <= D warning is due (n > D). Catches: cancellation in
     # the accumulated statistics and a spurious or missing warning.
-    from genmetrics_nb.metrics.frechet import SingularCovarianceWarning
+    from genmetrics_nb.metrics.distribution.frechet import SingularCovarianceWarning
 
     rng = np.random.default_rng(2)
     x = rng.normal(size=(400, 12)) * 0.01 + 500.0  # small spread, large offset
@@ -519,7 +519,7 @@ def test_nearly_singular_covariances():
     assert np.isfinite(r.value)
     np.testing.assert_allclose(r.value, expected, rtol=1e-8)
 
-    from genmetrics_nb.metrics.frechet import SingularCovarianceWarning
+    from genmetrics_nb.metrics.distribution.frechet import SingularCovarianceWarning
 
     squeeze = np.r_[np.ones(8), np.logspace(-1, -7, 8)]
     x = rng.normal(size=(100, d)) * squeeze @ q.T

@@ -18,7 +18,7 @@ import genmetrics_nb as gm
 
 # pytorch-fid (a reference here) still passes scipy's deprecated sqrtm(disp=...)
 pytestmark = pytest.mark.filterwarnings("ignore:The `disp` argument is deprecated:DeprecationWarning")
-from genmetrics_nb.metrics.frechet import (
+from genmetrics_nb.metrics.distribution.frechet import (
     FrechetResult,
     SingularCovarianceWarning,
     frechet_distance,
@@ -231,7 +231,7 @@ def test_fid_bad_sources(src, exc, match):
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore::genmetrics_nb.metrics.frechet.SingularCovarianceWarning")  # 8 images, D = 1280
+@pytest.mark.filterwarnings("ignore::genmetrics_nb.metrics.distribution.frechet.SingularCovarianceWarning")  # 8 images, D = 1280
 def test_fid_on_images_range_check_and_metadata():
     """Images go through the extractor; [0, 1] floats declared as [0, 255] are refused."""
     from genmetrics_nb.datasets import fashion_mnist
@@ -335,7 +335,7 @@ def test_cli_fid_json_matches_api(two_sets, tmp_path, capsys):
 
 def test_cli_fid_errors(tmp_path, capsys):
     from genmetrics_nb.cli import main
-    from genmetrics_nb.metrics._sources import is_dataset_spec
+    from genmetrics_nb.sources import is_dataset_spec
 
     assert is_dataset_spec("fashion-mnist:test") and is_dataset_spec("cifar10")
     assert not is_dataset_spec("imagenet:val")

@@ -153,7 +153,7 @@ def test_shipped_checkpoints_are_listed_in_training_order():
     for e in entries:
         assert e["command"].startswith("genmetrics-nb train-generator") and "--seed" in e["command"]
         assert {"sha256", "train_seconds", "seed"} <= set(e)
-        assert (gm.zoo.MODELS_DIR / e["file"]).stat().st_size < 2_000_000
+        assert (gm.zoo.models_dir() / e["file"]).stat().st_size < 2_000_000
     fids = [e["fid_efficientnet_lite0"]["value"] for e in entries]
     assert fids[-1] < fids[0]  # training improved the generator
 
@@ -175,9 +175,9 @@ def test_recorded_command_reproduces_the_recipe():
 @pytest.mark.slow
 def test_training_is_bit_reproducible(tmp_path):
     # Two short runs with the same seed write identical files (the property the manifest relies on).
-    a = gm.zoo.train_generator(tmp_path / "a", iterations=8, snapshots=(8,), progress=False)
-    b = gm.zoo.train_generator(tmp_path / "b", iterations=8, snapshots=(8,), progress=False)
-    c = gm.zoo.train_generator(tmp_path / "c", iterations=8, snapshots=(8,), seed=1, progress=False)
+    a = gm.training.train_generator(tmp_path / "a", iterations=8, snapshots=(8,), progress=False)
+    b = gm.training.train_generator(tmp_path / "b", iterations=8, snapshots=(8,), progress=False)
+    c = gm.training.train_generator(tmp_path / "c", iterations=8, snapshots=(8,), seed=1, progress=False)
     name = "fmnist-stylegan-it00008"
     assert a[name]["sha256"] == b[name]["sha256"] != c[name]["sha256"]
     gen = gm.zoo.load_generator(name, root=tmp_path / "a", device="cpu")
@@ -205,7 +205,7 @@ def test_last_checkpoint_makes_recognisable_clothing():
 
 def test_corrupt_checkpoint_is_refused(tmp_path):
     root = tmp_path / "models"
-    shutil.copytree(gm.zoo.MODELS_DIR, root)
+    shutil.copytree(gm.zoo.models_dir(), root)
     e = gm.zoo.list_checkpoints("generator", root=root)[-1]
     raw = bytearray((root / e["file"]).read_bytes())
     raw[-100] ^= 0xFF

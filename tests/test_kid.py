@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import genmetrics_nb as gm
-from genmetrics_nb.metrics.kid import mmd2_unbiased
+from genmetrics_nb.metrics.distribution.kid import mmd2_unbiased
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 import torch
 
 import genmetrics_nb as gm
-from genmetrics_nb.metrics.knn import knn_radii
+from genmetrics_nb.metrics.distribution.knn import knn_radii
 
 
 def _prdc(x, y, k):

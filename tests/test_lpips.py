@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from genmetrics_nb.metrics import lpips as lp
-from genmetrics_nb.metrics.lpips import LPIPS, lpips, lpips_heads_path
+from genmetrics_nb.metrics.pixel import lpips as lp
+from genmetrics_nb.metrics.pixel.lpips import LPIPS, lpips, lpips_heads_path
 
 
 @pytest.fixture
 def fake_weights(monkeypatch, tmp_path):
     """Install format-exact random torchvision checkpoints for the weight manager."""
-    from genmetrics_nb.weights.testing import install_fake_weights
+    from genmetrics_nb.testing.weights import install_fake_weights
 
     def install(names):
         env = install_fake_weights(names, tmp_path / "home")
@@ -215,14 +215,14 @@ class _FakeDistance:
         self.sign, self.name = sign, f"fake{sign:+d}"
 
     def __call__(self, x, y):
-        from genmetrics_nb.metrics.psnr import psnr
+        from genmetrics_nb.metrics.pixel.psnr import psnr
 
         v = self.sign * psnr(np.repeat(x, len(y), 0), y, data_range=255).values
         return type("Score", (), {"values": v})()
 
 
 def test_find_disagreement():
-    from genmetrics_nb.metrics.lpips_agreement import find_disagreement
+    from genmetrics_nb.experiments.lpips import find_disagreement
 
     img = np.random.default_rng(0).integers(0, 256, (48, 48, 3), dtype=np.uint8)
     # A "distance" that grows with PSNR disagrees with PSNR on every pair.
@@ -240,7 +240,7 @@ def test_rank_agreement():
     import pandas as pd
     from scipy.stats import spearmanr
 
-    from genmetrics_nb.metrics.lpips_agreement import rank_agreement
+    from genmetrics_nb.experiments.lpips import rank_agreement
 
     t = pd.DataFrame({"distortion": ["blur"] * 4 + ["noise"] * 4, "image": ["a"] * 8,
                       "strength": [1, 3, 5, 7, 0, 5, 10, 20],

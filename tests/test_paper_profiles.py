@@ -18,7 +18,7 @@ import pytest
 
 from conftest import REPO
 from genmetrics_nb.report.runner import load_profile, run_notebook
-from genmetrics_nb.weights.testing import install_fake_weights
+from genmetrics_nb.testing.weights import install_fake_weights
 
 PAPER_WEIGHTS = [
     "pt_inception-2015-12-05",

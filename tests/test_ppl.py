@@ -9,7 +9,7 @@ import torch
 from scipy import integrate, optimize, stats
 
 from genmetrics_nb.generators import ModuleGenerator
-from genmetrics_nb.metrics.ppl import path_distances, ppl, slerp, trimmed_mean
+from genmetrics_nb.metrics.generator.ppl import path_distances, ppl, slerp, trimmed_mean
 
 K = 8  # latent size of the linear generators
 

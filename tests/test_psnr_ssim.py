@@ -14,7 +14,15 @@ from skimage.metrics import peak_signal_noise_ratio as sk_psnr
 from skimage.metrics import structural_similarity as sk_ssim
 
 import genmetrics_nb as gm
-from genmetrics_nb.distortions import apply_distortion
+from genmetrics_nb.distortions import apply_distortion as _apply_nchw
+
+
+def apply_distortion(img, kind, strength, *, seed=0):
+    """One H x W (x C) image through the N x C x H x W distortions, back in its own layout."""
+    hwc = img[..., None] if img.ndim == 2 else img
+    out = _apply_nchw(np.ascontiguousarray(hwc.transpose(2, 0, 1)[None]), kind, strength, seed=seed)[0]
+    out = out.transpose(1, 2, 0)
+    return out[..., 0] if img.ndim == 2 else out
 
 PHOTOS = ("astronaut", "chelsea", "camera")
 DISTORTIONS = [("blur", 7), ("noise", 15.0), ("jpeg", 20)]

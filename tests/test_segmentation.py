@@ -9,29 +9,19 @@ import torch
 import torch.nn.functional as F
 
 from genmetrics_nb.datasets.scenes import fashion_mnist_scenes
-from genmetrics_nb.metrics.confusion import fcn_score
-from genmetrics_nb.metrics.fcn_score import (
-    BlurSweep,
-    box_blur,
-    fcn_score_blur_sweep,
-    fcn_score_images,
-)
+from genmetrics_nb.distortions import box_blur
+from genmetrics_nb.experiments.fcn_score import BlurSweep, fcn_score_blur_sweep
+from genmetrics_nb.metrics.segmentation.fcn_score import fcn_score, fcn_score_images
 from genmetrics_nb.segmentation.fcn import FCN, bilinear_kernel
 from genmetrics_nb.segmentation.segmenters import (
     Segmenter,
     get_segmenter,
     list_segmenters,
     register_segmenter,
-    shipped_model,
 )
-from genmetrics_nb.segmentation.train import (
-    encode_scenes,
-    evaluate_fcn,
-    load_fcn,
-    predict_fcn,
-    save_fcn,
-    train_fcn,
-)
+from genmetrics_nb.segmentation.checkpoint import load_fcn, save_fcn
+from genmetrics_nb.training.fcn import encode_scenes, evaluate_fcn, predict_fcn, train_fcn
+from genmetrics_nb.weights.shipped import shipped_file
 
 
 @pytest.fixture(scope="module")
@@ -222,13 +212,13 @@ def test_save_and_load_roundtrip(scenes, tmp_path):
 def test_shipped_model_manifest_checks(tmp_path, monkeypatch):
     monkeypatch.setenv("GENMETRICS_MODELS", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="no model manifest"):
-        shipped_model("fcn8s-scenes")
+        shipped_file("fcn8s-scenes")
     (tmp_path / "x.pt").write_bytes(b"abc")
     (tmp_path / "manifest.json").write_text(json.dumps({"fcn8s-scenes": {"file": "x.pt", "sha256": "0" * 64}}))
-    with pytest.raises(ValueError, match="has sha256 .* records"):
-        shipped_model("fcn8s-scenes")
-    with pytest.raises(ValueError, match="has no entry 'nope'"):
-        shipped_model("nope")
+    with pytest.raises(ValueError, match="has sha256 .* the manifest says"):
+        shipped_file("fcn8s-scenes")
+    with pytest.raises(ValueError, match="has no model .nope."):
+        shipped_file("nope")
 
 
 @pytest.mark.slow
@@ -250,7 +240,7 @@ def test_shipped_fcn8s_is_trained():
 # ----------------------------------------------------------------------------
 @pytest.fixture
 def fake_weights(tmp_path, monkeypatch):
-    from genmetrics_nb.weights.testing import install_fake_weights
+    from genmetrics_nb.testing.weights import install_fake_weights
 
     def install(names):
         env = install_fake_weights(names, tmp_path / "home")
@@ -404,7 +394,7 @@ def test_box_blur_is_cv2_blur():
         for i in range(2):
             np.testing.assert_array_equal(got[i].transpose(1, 2, 0), cv2.blur(imgs[i].transpose(1, 2, 0), (k, k)))
     np.testing.assert_array_equal(box_blur(imgs, 1), imgs)
-    with pytest.raises(ValueError, match="kernel must be a positive int"):
+    with pytest.raises(ValueError, match="kernel must be >= 1"):
         box_blur(imgs, 0)
 
 

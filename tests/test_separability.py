@@ -10,7 +10,7 @@ from scipy.stats import entropy
 from sklearn.metrics import mutual_info_score
 
 from genmetrics_nb.generators import ModuleGenerator
-from genmetrics_nb.metrics.separability import (
+from genmetrics_nb.metrics.generator.separability import (
     AttributeClassifier,
     attribute_probabilities,
     conditional_entropy,

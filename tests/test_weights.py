@@ -15,7 +15,7 @@ import pytest
 
 import genmetrics_nb as gm
 from genmetrics_nb.weights.manifest import BUILTIN
-from genmetrics_nb.weights.testing import install_fake_weights
+from genmetrics_nb.testing.weights import install_fake_weights
 
 
 @pytest.fixture

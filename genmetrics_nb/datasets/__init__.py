@@ -20,7 +20,7 @@ _LAZY = {
     "sample_images": "genmetrics_nb.datasets.samples:sample_images",
     "SAMPLE_IMAGE_NAMES": "genmetrics_nb.datasets.samples:SAMPLE_IMAGE_NAMES",
     "fashion_mnist_scenes": "genmetrics_nb.datasets.scenes:fashion_mnist_scenes",
-    "load_dataset": "genmetrics_nb.datasets.common:load_dataset",
+    "load_dataset": "genmetrics_nb.datasets.registry:load_dataset",
 }
 
 __all__ = ["LabeledImages", *_LAZY]

@@ -1,11 +1,11 @@
-"""What every dataset returns, and lookup by name (``"fashion-mnist:test"``)."""
+"""What every dataset returns (:class:`LabeledImages`), and the checks datasets share."""
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["LabeledImages", "load_dataset", "DATASET_NAMES"]
+__all__ = ["LabeledImages", "check_split", "select_classes"]
 
 
 class LabeledImages(NamedTuple):
@@ -39,36 +39,6 @@ class LabeledImages(NamedTuple):
                 raise ValueError(f"label {label!r} is not one of {self.class_names}")
             label = self.class_names.index(label)
         return self.images[self.labels == label]
-
-
-DATASET_NAMES = ("fashion-mnist", "cifar10")
-
-
-def load_dataset(spec: str) -> LabeledImages:
-    """Load a registered dataset from a ``"name:split"`` string.
-
-    Parameters
-    ----------
-    spec : str
-        ``"fashion-mnist:test"``, ``"fashion-mnist:train"``, ``"cifar10:test"``...
-        The split defaults to ``test``.
-
-    Examples
-    --------
-    >>> load_dataset("fashion-mnist:test").images.shape  # doctest: +SKIP
-    (10000, 1, 28, 28)
-    """
-    name, _, split = spec.partition(":")
-    split = split or "test"
-    if name == "fashion-mnist":
-        from genmetrics_nb.datasets.fashionmnist import fashion_mnist
-
-        return fashion_mnist(split)
-    if name == "cifar10":
-        from genmetrics_nb.datasets.cifar import cifar10
-
-        return cifar10(split)
-    raise ValueError(f"unknown dataset {name!r} in {spec!r}; known: {', '.join(DATASET_NAMES)}")
 
 
 def check_split(split: str) -> str:

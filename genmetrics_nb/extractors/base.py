@@ -21,7 +21,7 @@ __all__ = ["Extractor", "PRECISIONS", "precision_context"]
 PRECISIONS = ("fp32", "bf16", "fp16")
 
 
-def _check_precision(precision, device):
+def check_precision(precision, device):
     if precision not in PRECISIONS:
         raise ValueError(
             f"precision={precision!r} is not supported; use 'fp32' (reference, default), "
@@ -43,7 +43,7 @@ def precision_context(precision: str, device):
     """
     import torch
 
-    _check_precision(precision, device)
+    check_precision(precision, device)
     if precision == "fp32":
         saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
         torch.backends.cuda.matmul.allow_tf32 = False

@@ -43,6 +43,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+from genmetrics_nb.util.checks import is_torch
 
 __all__ = [
     "CacheCorruptionWarning",
@@ -413,7 +414,7 @@ def fingerprint_files(files) -> str:
 
 def fingerprint_array(x) -> str:
     """sha256 of an array's dtype, shape and bytes (numpy or torch)."""
-    if type(x).__module__.startswith("torch"):
+    if is_torch(x):
         x = x.detach().to("cpu").contiguous().numpy()
     x = np.ascontiguousarray(x)
     h = hashlib.sha256()

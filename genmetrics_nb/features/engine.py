@@ -27,6 +27,7 @@ import numpy as np
 
 from genmetrics_nb.features import cache as fcache
 from genmetrics_nb.features import distributed as dd
+from genmetrics_nb.util.checks import is_torch
 
 __all__ = ["Features", "extract_features", "feature_stats"]
 
@@ -118,7 +119,7 @@ def _item_to_uint8(item, i):
         return None  # (path, reason): a file skipped by ImageFolder(on_error="skip")
     if isinstance(item, (tuple, list)):
         item = item[0]  # (image, label, ...) datasets
-    if type(item).__module__.startswith("torch"):
+    if is_torch(item):
         import torch
 
         if item.dtype != torch.uint8:
@@ -195,9 +196,9 @@ def _prepare_source(source, *, value_range, on_error) -> _Source:
         return _Source("files", len(files), ds, fcache.fingerprint_files(files), desc, files)
     if isinstance(source, (list, tuple)) and not source:
         raise ValueError("source is an empty list; pass a folder, files or an array of images")
-    if isinstance(source, np.ndarray) or type(source).__module__.startswith("torch") and hasattr(source, "dtype"):
+    if isinstance(source, np.ndarray) or is_torch(source) and hasattr(source, "dtype"):
         x = gi.load_images(source, value_range=value_range)
-        if not type(x).__module__.startswith("torch"):
+        if not is_torch(x):
             x = np.ascontiguousarray(x)
         desc = f"array {tuple(x.shape)} uint8"
         return _Source("array", int(x.shape[0]), x, fcache.fingerprint_array(x), desc)
@@ -353,7 +354,7 @@ def _common(source, extractor, *, outputs, batch_size, num_workers, device, prec
             value_range, on_error, weights, chunk_size, distributed):
     from genmetrics_nb import __version__
     from genmetrics_nb.device import resolve
-    from genmetrics_nb.extractors.base import _check_precision
+    from genmetrics_nb.extractors.base import check_precision
     from genmetrics_nb.extractors.registry import get_extractor
 
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
@@ -371,7 +372,7 @@ def _common(source, extractor, *, outputs, batch_size, num_workers, device, prec
         if torch.cuda.is_available():
             device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
     dev = resolve(device)
-    _check_precision(precision, dev)
+    check_precision(precision, dev)
     if distributed is not False:
         active = dd.ensure_initialized(dev)
         if distributed is True and not active:

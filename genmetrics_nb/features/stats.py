@@ -36,6 +36,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from genmetrics_nb.util.checks import is_torch
 
 __all__ = ["FeatureStats"]
 
@@ -43,7 +44,7 @@ _FORMAT = "genmetrics_nb.FeatureStats/2"  # /2: sums are of x - shift; /1 files 
 
 
 def _as_float64_2d(x, *, name="batch") -> np.ndarray:
-    if type(x).__module__.startswith("torch"):
+    if is_torch(x):
         x = x.detach().to("cpu").double().numpy()
     x = np.asarray(x)
     if x.dtype.kind not in "fiu" or x.dtype == np.bool_:
@@ -153,7 +154,7 @@ class FeatureStats:
     def update(self, batch) -> "FeatureStats":
         """Add an ``N x D`` batch of features (numpy or torch); returns ``self``."""
         self._check_mutable("updated")
-        if type(batch).__module__.startswith("torch") and batch.ndim == 2:
+        if is_torch(batch) and batch.ndim == 2:
             # Accumulate on the batch's device (GPU) in float64, then move the sums.
             import torch
 

@@ -7,17 +7,24 @@
   StyleGAN2-ADA / StyleGAN3 networks.
 - :class:`SmallStyleGAN`: the small style-based architecture of the shipped
   Fashion-MNIST generator (see :mod:`genmetrics_nb.zoo`).
-- :mod:`~genmetrics_nb.generators.suite`: sweeps over checkpoints and
-  truncation run by the generator notebooks.
+- :class:`AttributeClassifier`: a classifier of attributes on generated
+  images (linear separability's labeller).
 """
 from __future__ import annotations
 
 import importlib
 
-from genmetrics_nb.generators.adapters import ModuleGenerator, StyleGANGenerator, load_stylegan_pickle
-from genmetrics_nb.generators.protocol import Generator, check_generator
+from genmetrics_nb.generators.adapters import (
+    ModuleGenerator,
+    StyleGANGenerator,
+    check_generator,
+    load_stylegan_pickle,
+)
+from genmetrics_nb.generators.attributes import AttributeClassifier
+from genmetrics_nb.generators.protocol import Generator
 
 __all__ = [
+    "AttributeClassifier",
     "Generator",
     "ModuleGenerator",
     "StyleGANGenerator",
@@ -30,6 +37,4 @@ __all__ = [
 def __getattr__(name):
     if name == "SmallStyleGAN":  # imports torch; loaded on first use
         return importlib.import_module("genmetrics_nb.generators.small_stylegan").SmallStyleGAN
-    if name == "suite":  # the notebooks' sweeps (pandas, sklearn); loaded on first use
-        return importlib.import_module("genmetrics_nb.generators.suite")
     raise AttributeError(f"genmetrics_nb.generators has no attribute {name!r}")

@@ -9,22 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from genmetrics_nb.generators.protocol import Generator
+from genmetrics_nb.generators.protocol import Generator, check_value_range
 
-__all__ = ["ModuleGenerator", "StyleGANGenerator", "load_stylegan_pickle"]
-
-
-def _check_value_range(value_range):
-    try:
-        lo, hi = (float(v) for v in value_range)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"value_range must be the pair of numbers the generator's images span, e.g. (-1, 1), "
-            f"got {value_range!r}"
-        ) from None
-    if not hi > lo:
-        raise ValueError(f"value_range must satisfy low < high, got {value_range!r}")
-    return lo, hi
+__all__ = ["ModuleGenerator", "StyleGANGenerator", "load_stylegan_pickle", "check_generator"]
 
 
 class ModuleGenerator(Generator):
@@ -70,7 +57,7 @@ class ModuleGenerator(Generator):
             raise ValueError(f"z_dim must be a positive int (the latent size), got {z_dim!r}")
         if mapping is not None and not callable(mapping):
             raise TypeError(f"mapping must be callable (z -> w) or None, got {type(mapping).__name__}")
-        self.value_range = _check_value_range(value_range)
+        self.value_range = check_value_range(value_range)
         self.device = resolve(device)
         self.module = module.to(self.device) if isinstance(module, torch.nn.Module) else module
         self._mapping = mapping.to(self.device) if isinstance(mapping, torch.nn.Module) else mapping
@@ -230,3 +217,23 @@ def load_stylegan_pickle(path, *, code_dir=None, key: str = "G_ema", device="aut
             "pass key='G' or a StyleGAN2-ADA / StyleGAN3 network pickle"
         )
     return StyleGANGenerator(data[key], name=path.stem, device=device)
+
+
+def check_generator(gen) -> Generator:
+    """Return ``gen`` as a :class:`Generator`, wrapping known network types.
+
+    Accepts a :class:`Generator`, a StyleGAN2-ADA / StyleGAN3 network (an
+    object with ``mapping``, ``synthesis``, ``z_dim`` and ``img_resolution``,
+    including :class:`~genmetrics_nb.generators.small_stylegan.SmallStyleGAN`).
+    A plain ``nn.Module`` z -> image needs its z size and value range: wrap it
+    with :class:`ModuleGenerator`.
+    """
+    if isinstance(gen, Generator):
+        return gen
+    if all(hasattr(gen, a) for a in ("mapping", "synthesis", "z_dim", "img_resolution")):
+        return StyleGANGenerator(gen)
+    raise TypeError(
+        f"generator must be a genmetrics_nb.generators.Generator or a StyleGAN-style network, got "
+        f"{type(gen).__name__}; wrap a plain z -> image module with "
+        "genmetrics_nb.generators.ModuleGenerator(module, z_dim=..., value_range=(-1, 1))"
+    )

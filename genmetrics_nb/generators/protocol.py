@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Generator", "check_generator"]
+__all__ = ["Generator", "check_psi", "check_value_range"]
 
 
 class Generator:
@@ -152,23 +152,15 @@ def check_psi(psi, gen) -> float:
     return float(psi)
 
 
-def check_generator(gen) -> Generator:
-    """Return ``gen`` as a :class:`Generator`, wrapping known network types.
-
-    Accepts a :class:`Generator`, a StyleGAN2-ADA / StyleGAN3 network (an
-    object with ``mapping``, ``synthesis``, ``z_dim`` and ``img_resolution``,
-    including :class:`~genmetrics_nb.generators.small_stylegan.SmallStyleGAN`).
-    A plain ``nn.Module`` z -> image needs its z size and value range: wrap it
-    with :class:`~genmetrics_nb.generators.adapters.ModuleGenerator`.
-    """
-    from genmetrics_nb.generators.adapters import StyleGANGenerator
-
-    if isinstance(gen, Generator):
-        return gen
-    if all(hasattr(gen, a) for a in ("mapping", "synthesis", "z_dim", "img_resolution")):
-        return StyleGANGenerator(gen)
-    raise TypeError(
-        f"generator must be a genmetrics_nb.generators.Generator or a StyleGAN-style network, got "
-        f"{type(gen).__name__}; wrap a plain z -> image module with "
-        "genmetrics_nb.generators.ModuleGenerator(module, z_dim=..., value_range=(-1, 1))"
-    )
+def check_value_range(value_range) -> tuple[float, float]:
+    """``(low, high)`` floats of a declared value range, ``low < high``."""
+    try:
+        lo, hi = (float(v) for v in value_range)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"value_range must be the pair of numbers the generator's images span, e.g. (-1, 1), "
+            f"got {value_range!r}"
+        ) from None
+    if not hi > lo:
+        raise ValueError(f"value_range must satisfy low < high, got {value_range!r}")
+    return lo, hi

@@ -1,26 +1,29 @@
-"""Plot functions used by the notebooks.
+"""Plot functions used by the notebooks, one module per notebook.
 
-Each function returns a :class:`matplotlib.figure.Figure` with labelled axes
-and, when a notebook runs under the report runner, also saves it as a PNG in
-the report folder (``figures/<name>.png``) so it can be looked at directly.
+``plots/fid.py`` holds the fid notebook's figures, ``plots/kid.py`` the kid
+notebook's, and so on; figure families several notebooks share are in
+``samples.py`` (image grids), ``labels.py`` (label-map colours) and
+``axes.py``. Each function returns a :class:`matplotlib.figure.Figure` with
+labelled axes and, when a notebook runs under the report runner, also saves it
+as a PNG in the report folder (``figures/<name>.png``).
+
+Functions are found by name across the modules, so a notebook writes
+``gm.plots.fid_matrix_heatmap(...)``; importing this package does not import
+matplotlib.
 """
 from __future__ import annotations
 
 import importlib
-
-_AREAS = ("core", "sweeps", "distribution", "segmentation", "generators")
+import pkgutil
 
 
 def __getattr__(name):
-    # Plot functions live in one module per area; look them up lazily so that
-    # importing genmetrics_nb.plots does not import matplotlib.
-    for area in _AREAS:
-        try:
-            module = importlib.import_module(f"genmetrics_nb.plots.{area}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"genmetrics_nb.plots.{area}":
-                continue
-            raise
-        if hasattr(module, name) and not name.startswith("_"):
+    if name.startswith("_"):
+        raise AttributeError(name)
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if info.name == name:
+            return module
+        if name in getattr(module, "__all__", ()):
             return getattr(module, name)
     raise AttributeError(f"genmetrics_nb.plots has no plot function {name!r}")

@@ -96,7 +96,7 @@ def load_profile(profile: str, notebook: str) -> dict:
     return section
 
 
-def _resolve_notebook(nb) -> Path:
+def resolve_notebook(nb) -> Path:
     path = Path(nb)
     if path.suffix != ".ipynb":
         path = NOTEBOOK_DIR / f"{nb}.ipynb"
@@ -223,7 +223,7 @@ def run_notebook(
     ValueError, TypeError
         For an unknown notebook, profile or parameter, before anything runs.
     """
-    path = _resolve_notebook(notebook)
+    path = resolve_notebook(notebook)
     name = path.stem
     spec = read_parameters(path)
     values = dict(load_profile(profile, name))
@@ -314,7 +314,7 @@ def run_notebooks(notebooks=None, *, profile="offline", parameters=None, out_dir
     may be plain (``n=5``: applied to each notebook, which must all accept
     it) or qualified (``fid.n=5``: that notebook only).
     """
-    paths = [_resolve_notebook(n) for n in notebooks] if notebooks else sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+    paths = [resolve_notebook(n) for n in notebooks] if notebooks else sorted(NOTEBOOK_DIR.glob("*.ipynb"))
     if not paths:
         raise ValueError(f"no notebooks found in {NOTEBOOK_DIR}")
     parameters = dict(parameters or {})

@@ -185,7 +185,7 @@ class FCN(nn.Module):
     freeze_encoder : bool
         Keep the encoder fixed (and in eval mode); only the head and decoder
         learn. Then encoder features can be computed once and cached
-        (:func:`genmetrics_nb.segmentation.train.encode_scenes`).
+        (:func:`genmetrics_nb.training.fcn.encode_scenes`).
     dropout : float
         Dropout after each head convolution (FCN: 0.5).
     learn_upsampling : bool

@@ -17,8 +17,6 @@ Nothing is loaded at import; factories build on first use.
 """
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -28,12 +26,9 @@ __all__ = [
     "get_segmenter",
     "list_segmenters",
     "register_segmenter",
-    "models_dir",
-    "shipped_model",
     "VOC_CLASSES",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
-    "MODELS_ENV",
 ]
 
 VOC_CLASSES = [
@@ -43,8 +38,6 @@ VOC_CLASSES = [
 ]  # fmt: skip
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-#: Environment variable naming a folder that replaces ``data/models`` (shipped checkpoints).
-MODELS_ENV = "GENMETRICS_MODELS"
 #: Name of the shipped Fashion-MNIST-scenes FCN-8s in ``data/models/manifest.json``.
 SCENES_FCN8S = "fcn8s-scenes"
 
@@ -133,7 +126,7 @@ def _build_fcn_resnet50(*, device, weights=None, size: int = 256):
     import torchvision
 
     from genmetrics_nb.weights.manager import path as weights_path
-    from genmetrics_nb.weights.manager import sha256_file
+    from genmetrics_nb.util.io import sha256_file
 
     file = weights_path("fcn_resnet50_coco", path=weights)
     state = torch.load(file, map_location="cpu", weights_only=True)
@@ -166,50 +159,15 @@ def _build_fcn_resnet50(*, device, weights=None, size: int = 256):
     )  # fmt: skip
 
 
-# ----------------------------------------------------------------------------
-# the shipped FCN-8s on Fashion-MNIST scenes
-# ----------------------------------------------------------------------------
-def models_dir() -> Path:
-    """Folder of shipped checkpoints: ``$GENMETRICS_MODELS`` or the repository's ``data/models``."""
-    env = os.environ.get(MODELS_ENV)
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "data" / "models"
-
-
-def shipped_model(name: str) -> tuple[Path, dict]:
-    """Path and manifest entry of a checkpoint in :func:`models_dir`, its sha256 verified."""
-    from genmetrics_nb.weights.manager import sha256_file
-
-    folder = models_dir()
-    manifest = folder / "manifest.json"
-    if not manifest.is_file():
-        raise FileNotFoundError(
-            f"no model manifest at {manifest}; run from a checkout of genmetrics-nb, set ${MODELS_ENV} "
-            "to a folder holding manifest.json, or train the model with 'genmetrics-nb train-fcn'"
-        )
-    entries = json.loads(manifest.read_text())
-    if name not in entries:
-        raise ValueError(f"{manifest} has no entry {name!r}; it has {sorted(entries)}")
-    entry = entries[name]
-    file = folder / entry["file"]
-    if not file.is_file():
-        raise FileNotFoundError(f"{file} is missing; reproduce it with: {entry.get('command', 'genmetrics-nb train-fcn')}")
-    digest = sha256_file(file)
-    if digest != entry["sha256"]:
-        raise ValueError(
-            f"{file} has sha256 {digest} but {manifest} records {entry['sha256']}; the file is corrupt or "
-            "was retrained without updating the manifest (train-fcn --manifest updates both)"
-        )
-    return file, entry
-
-
 def _build_fcn8s_scenes(*, device, weights=None):
     from genmetrics_nb.datasets.scenes import SCENE_CLASSES
-    from genmetrics_nb.segmentation.train import load_fcn
+    from genmetrics_nb.segmentation.checkpoint import load_fcn
+    from genmetrics_nb.weights.shipped import shipped_file
 
     if weights is not None:
         file, entry = Path(weights), {}
     else:
-        file, entry = shipped_model(SCENES_FCN8S)
+        file, entry = shipped_file(SCENES_FCN8S)
     model = load_fcn(file, device=device)
     spec = {
         "architecture": f"FCN-{model.variant} on {model.encoder_name} (genmetrics_nb.segmentation.FCN)",
@@ -265,7 +223,7 @@ def get_segmenter(name: str, *, device="auto", weights=None) -> Segmenter:
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
     weights : path, optional
         An explicit checkpoint (publisher's format for ``fcn-resnet50``,
-        :func:`~genmetrics_nb.segmentation.train.save_fcn` format for ``fcn8s-scenes``).
+        :func:`~genmetrics_nb.segmentation.checkpoint.save_fcn` format for ``fcn8s-scenes``).
     """
     from genmetrics_nb.device import resolve
 

@@ -6,7 +6,8 @@
 - :func:`load_classifier`: a small CNN, the offline attribute classifier of
   linear separability; :func:`classifier_logits` feed the offline IS analogue.
 - ``genmetrics-nb train-generator`` / ``train-classifier`` reproduce them
-  (``python -m genmetrics_nb.zoo.cli`` works too).
+  (:mod:`genmetrics_nb.training`); :mod:`genmetrics_nb.weights.shipped`
+  reads and verifies their manifest.
 """
 from __future__ import annotations
 
@@ -17,11 +18,8 @@ _LAZY = {
     "load_classifier": "genmetrics_nb.zoo.checkpoints:load_classifier",
     "list_checkpoints": "genmetrics_nb.zoo.checkpoints:list_checkpoints",
     "classifier_logits": "genmetrics_nb.zoo.checkpoints:classifier_logits",
-    "read_manifest": "genmetrics_nb.zoo.checkpoints:read_manifest",
-    "MODELS_DIR": "genmetrics_nb.zoo.checkpoints:MODELS_DIR",
-    "train_generator": "genmetrics_nb.zoo.generator:train_generator",
-    "evaluate_checkpoints": "genmetrics_nb.zoo.generator:evaluate_checkpoints",
-    "train_classifier": "genmetrics_nb.zoo.classifier:train_classifier",
+    "read_manifest": "genmetrics_nb.weights.shipped:read_manifest",
+    "models_dir": "genmetrics_nb.weights.shipped:models_dir",
 }
 
 __all__ = sorted(_LAZY)

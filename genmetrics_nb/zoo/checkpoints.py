@@ -9,78 +9,23 @@ into float32 modules.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tempfile
 from pathlib import Path
 
+from genmetrics_nb.weights.shipped import models_dir, read_manifest, shipped_file
+from genmetrics_nb.util.io import sha256_file
+
 __all__ = [
-    "MODELS_DIR",
     "GENERATOR_FORMAT",
     "CLASSIFIER_FORMAT",
     "list_checkpoints",
     "load_generator",
     "load_classifier",
     "classifier_logits",
-    "read_manifest",
-    "update_manifest",
     "save_checkpoint",
 ]
 
-#: ``data/models`` of the source tree (the package is installed editable).
-MODELS_DIR = Path(__file__).resolve().parents[2] / "data" / "models"
 GENERATOR_FORMAT = "genmetrics-nb/small-stylegan/1"
 CLASSIFIER_FORMAT = "genmetrics-nb/fashion-cnn/1"
-MODELS_ENV = "GENMETRICS_MODELS"
-
-
-def _root(root=None) -> Path:
-    if root is not None:
-        return Path(root)
-    env = os.environ.get(MODELS_ENV)
-    return Path(env) if env else MODELS_DIR
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def read_manifest(root=None) -> dict:
-    """The manifest of a models folder (``{}`` if it has none)."""
-    path = _root(root) / "manifest.json"
-    if not path.is_file():
-        return {}
-    with open(path) as fh:
-        return json.load(fh)
-
-
-def update_manifest(entries: dict, root=None) -> Path:
-    """Add or replace ``entries`` (name -> dict) in the manifest, leaving other entries alone.
-
-    The file is rewritten atomically (temporary file + rename), so entries
-    other tools wrote (e.g. segmentation models) are kept.
-    """
-    folder = _root(root)
-    folder.mkdir(parents=True, exist_ok=True)
-    data = read_manifest(folder)
-    data.update(entries)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".manifest.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(dict(sorted(data.items())), fh, indent=2)
-            fh.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the manifest is a shared, committed file
-        os.replace(tmp, folder / "manifest.json")
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return folder / "manifest.json"
 
 
 def save_checkpoint(path, *, fmt: str, arch: dict, state_dict, meta: dict) -> dict:
@@ -92,7 +37,7 @@ def save_checkpoint(path, *, fmt: str, arch: dict, state_dict, meta: dict) -> di
     state = {k: (v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu())
              for k, v in state_dict.items()}
     torch.save({"format": fmt, "arch": arch, "state_dict": state, "meta": meta}, path)
-    return {"file": path.name, "sha256": _sha256(path), "bytes": path.stat().st_size}
+    return {"file": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
 def list_checkpoints(kind: str = "generator", *, root=None) -> list[dict]:
@@ -110,7 +55,7 @@ def list_checkpoints(kind: str = "generator", *, root=None) -> list[dict]:
 def _load(name, kind, root):
     import torch
 
-    folder = _root(root)
+    folder = models_dir(root)
     entries = {e["name"]: e for e in list_checkpoints(kind, root=folder)}
     if not entries:
         raise FileNotFoundError(
@@ -121,18 +66,9 @@ def _load(name, kind, root):
         name = list(entries)[-1]
     if name not in entries:
         raise ValueError(f"unknown {kind} checkpoint {name!r}; available: {list(entries)}")
-    entry = entries[name]
-    path = folder / entry["file"]
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is listed in the manifest but missing; re-run: {entry.get('command')}")
-    digest = _sha256(path)
-    if digest != entry["sha256"]:
-        raise ValueError(
-            f"{path} has sha256 {digest[:12]}..., the manifest says {entry['sha256'][:12]}...; the file is "
-            f"corrupt or stale: re-run {entry.get('command')!r}"
-        )
+    path, entry = shipped_file(name, root=folder)
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    return entry, ckpt
+    return dict(entry, name=name), ckpt
 
 
 def load_generator(name: str | None = None, *, root=None, device="auto"):
@@ -159,13 +95,13 @@ def load_generator(name: str | None = None, *, root=None, device="auto"):
 
 
 def load_classifier(name: str | None = None, *, root=None, device="auto"):
-    """The shipped Fashion-MNIST classifier as an :class:`~genmetrics_nb.metrics.separability.AttributeClassifier`.
+    """The shipped Fashion-MNIST classifier as an :class:`~genmetrics_nb.generators.attributes.AttributeClassifier`.
 
     Its ten classes are the offline attributes of linear separability
     (one-vs-rest), and its logits give the offline Inception-Score analogue.
     Input: one-channel 28 x 28 images in [-1, 1].
     """
-    from genmetrics_nb.metrics.separability import AttributeClassifier
+    from genmetrics_nb.generators.attributes import AttributeClassifier
     from genmetrics_nb.zoo.classifier import FashionCNN
 
     entry, ckpt = _load(name, "classifier", root)

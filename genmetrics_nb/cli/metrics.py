@@ -1,0 +1,186 @@
+"""``genmetrics-nb fid | kid | isc | prc``: distribution metrics from the shell.
+
+A SOURCE is a folder of images, a dataset name (``fashion-mnist:test``,
+``cifar10:train``), an ``.npz`` of statistics (FID only: ``FeatureStats.save``,
+pytorch-fid or clean-fid files), or an ``.npy`` array (``N x C x H x W``
+uint8 images or ``N x D`` features). Defaults come from the Python
+functions' signatures, so the two cannot drift apart.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import os
+
+__all__ = ["register"]
+
+
+def _defaults(fn) -> dict:
+    return {k: p.default for k, p in inspect.signature(fn).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+
+def _common_args(p, *, n_sources: int) -> None:
+    if n_sources == 2:
+        p.add_argument("source_a", metavar="SOURCE_A", help="real images: folder, dataset name, .npy or .npz")
+        p.add_argument("source_b", metavar="SOURCE_B", help="generated images: folder, dataset name, .npy or .npz")
+    else:
+        p.add_argument("source_a", metavar="SOURCE", help="images: folder, dataset name or .npy")
+    p.add_argument("--extractor", default="efficientnet-lite0",
+                   help="registered extractor (default efficientnet-lite0; published numbers use inception-v3-fid)")
+    p.add_argument("--output", default=None, help="extractor output (default: pool; logits for isc)")
+    p.add_argument("--batch-size", type=int, default=64, help="images per forward pass (default 64)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
+    p.add_argument("--cache", action="store_true", help="read and write the feature cache ($GENMETRICS_HOME)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def register(subparsers) -> None:
+    """Add the ``fid``, ``kid``, ``isc`` and ``prc`` commands."""
+    from genmetrics_nb.metrics.distribution.inception_score import inception_score
+    from genmetrics_nb.metrics.distribution.kid import kid
+    from genmetrics_nb.metrics.distribution.knn import precision_recall
+
+    p = subparsers.add_parser("fid", help="Frechet distance between two image sets",
+                              description="FID between SOURCE_A (real) and SOURCE_B (generated).")
+    _common_args(p, n_sources=2)
+    p.set_defaults(func=_run_fid)
+
+    d = _defaults(kid)
+    p = subparsers.add_parser("kid", help="Kernel Inception Distance between two image sets",
+                              description="KID (unbiased MMD^2, cubic kernel) between SOURCE_A (real) and SOURCE_B (generated).")
+    _common_args(p, n_sources=2)
+    p.add_argument("--subsets", type=int, default=d["subsets"], help=f"random subsets (default {d['subsets']})")
+    p.add_argument("--subset-size", type=int, default=d["subset_size"],
+                   help=f"samples per subset and side (default {d['subset_size']})")
+    p.add_argument("--degree", type=int, default=d["degree"], help=f"polynomial degree (default {d['degree']})")
+    p.add_argument("--seed", type=int, default=d["seed"], help=f"subset seed (default {d['seed']})")
+    p.set_defaults(func=_run_kid)
+
+    d = _defaults(inception_score)
+    p = subparsers.add_parser("isc", help="Inception Score of an image set",
+                              description="Inception Score of SOURCE from the extractor's logits.")
+    _common_args(p, n_sources=1)
+    p.add_argument("--splits", type=int, default=d["splits"], help=f"splits (default {d['splits']})")
+    p.set_defaults(func=_run_isc)
+
+    d = _defaults(precision_recall)
+    p = subparsers.add_parser("prc", help="precision and recall (Kynkaanniemi et al.) of generated images",
+                              description="Improved precision/recall of SOURCE_B (generated) against SOURCE_A (real).")
+    _common_args(p, n_sources=2)
+    p.add_argument("--k", type=int, default=d["k"], help=f"neighbourhood size (default {d['k']})")
+    p.add_argument("--block-size", type=int, default=d["block_size"],
+                   help=f"tile edge of the blocked distance computation (default {d['block_size']})")
+    p.add_argument("--density-coverage", action="store_true", help="also report density and coverage (k = --k)")
+    p.set_defaults(func=_run_prc)
+
+
+# ----------------------------------------------------------------------------
+# sources
+# ----------------------------------------------------------------------------
+def _load_source(spec: str, *, name: str, allow_stats: bool):
+    """Images, features or statistics for a command-line SOURCE."""
+    import numpy as np
+
+    from genmetrics_nb import sources
+
+    if spec.endswith(".npy"):
+        if not os.path.isfile(spec):
+            raise ValueError(f"{name}={spec!r}: no such .npy file")
+        arr = np.load(spec, allow_pickle=False)
+        if arr.ndim not in (2, 4):
+            raise ValueError(f"{name}={spec!r} holds shape {arr.shape}; expected N x D features or N x C x H x W images")
+        return arr
+    kind = sources.classify(spec, name=name)
+    if kind == "stats-file" and not allow_stats:
+        raise ValueError(
+            f"{name}={spec!r} holds statistics (mean and covariance); this metric needs per-sample "
+            "features or images. Pass a folder, a dataset name or an .npy array"
+        )
+    return spec
+
+
+def _features(src, args, *, name: str, output=None):
+    """Per-sample features of a source (images are run through the extractor)."""
+    import numpy as np
+
+    from genmetrics_nb.extractors.registry import get_extractor
+    from genmetrics_nb.features import extract_features
+    from genmetrics_nb import sources
+
+    if isinstance(src, np.ndarray) and src.ndim == 2:
+        return src
+    if isinstance(src, str) and sources.is_dataset_spec(src):
+        src = sources.load_dataset_images(src)
+    ext = get_extractor(args.extractor, device=args.device)
+    out = output or args.output or sources.default_output(ext.name, ext.outputs)
+    feats = extract_features(src, ext, outputs=[out], batch_size=args.batch_size, device=args.device,
+                             cache=args.cache, progress=not args.no_progress)
+    return feats[out]
+
+
+def _emit(result, args) -> int:
+    if args.json:
+        from genmetrics_nb.report.record import to_jsonable
+
+        print(json.dumps(to_jsonable(result), indent=2, sort_keys=True))
+    else:
+        print(result)
+    return 0
+
+
+# ----------------------------------------------------------------------------
+# commands
+# ----------------------------------------------------------------------------
+def _run_fid(args) -> int:
+    from genmetrics_nb.metrics.distribution.fid import fid
+
+    a = _load_source(args.source_a, name="SOURCE_A", allow_stats=True)
+    b = _load_source(args.source_b, name="SOURCE_B", allow_stats=True)
+    res = fid(a, b, extractor=args.extractor, output=args.output, batch_size=args.batch_size,
+              device=args.device, cache=args.cache, progress=not args.no_progress)
+    return _emit(res, args)
+
+
+def _run_kid(args) -> int:
+    from genmetrics_nb.metrics.distribution.kid import kid
+
+    a = _features(_load_source(args.source_a, name="SOURCE_A", allow_stats=False), args, name="SOURCE_A")
+    b = _features(_load_source(args.source_b, name="SOURCE_B", allow_stats=False), args, name="SOURCE_B")
+    res = kid(a, b, subsets=args.subsets, subset_size=args.subset_size, degree=args.degree,
+              seed=args.seed, device=args.device, progress=not args.no_progress)
+    return _emit(res, args)
+
+
+def _run_isc(args) -> int:
+    from genmetrics_nb.extractors.registry import get_extractor
+    from genmetrics_nb.metrics.distribution.inception_score import inception_score
+
+    src = _load_source(args.source_a, name="SOURCE", allow_stats=False)
+    output = args.output
+    if getattr(src, "ndim", 0) == 2:  # an .npy of logits: no extractor needed
+        return _emit(inception_score(src, splits=args.splits, device=args.device), args)
+    if output is None:
+        outs = get_extractor(args.extractor, device=args.device).outputs
+        # torch-fidelity's IS uses the bias-free 1008 logits of the TF Inception
+        output = "logits_unbiased" if "logits_unbiased" in outs else "logits"
+    logits = _features(src, args, name="SOURCE", output=output)
+    return _emit(inception_score(logits, splits=args.splits, device=args.device), args)
+
+
+def _run_prc(args) -> int:
+    from genmetrics_nb.metrics.distribution.knn import density_coverage, precision_recall
+
+    a = _features(_load_source(args.source_a, name="SOURCE_A", allow_stats=False), args, name="SOURCE_A")
+    b = _features(_load_source(args.source_b, name="SOURCE_B", allow_stats=False), args, name="SOURCE_B")
+    kw = dict(k=args.k, block_size=args.block_size, device=args.device, progress=not args.no_progress)
+    pr = precision_recall(a, b, **kw)
+    if not args.density_coverage:
+        return _emit(pr, args)
+    dc = density_coverage(a, b, **kw)
+    if args.json:
+        return _emit({"precision_recall": pr, "density_coverage": dc}, args)
+    print(pr)
+    print(dc)
+    return 0

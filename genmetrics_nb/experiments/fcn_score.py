@@ -1,0 +1,219 @@
+"""The FCN-score notebook: segmentation quality of images under a blur sweep.
+
+The FCN-score document blurred an image with box filters of growing size and
+scored the segmentation of each blurred copy against the segmentation of the
+original (the FCN-score of :mod:`genmetrics_nb.metrics.segmentation.fcn_score`):
+a generator that loses detail loses FCN-score. With ground truth (the
+scenes), the pix2pix / CycleGAN row against the true labels is kept too.
+
+References
+----------
+.. [1] P. Isola, J.-Y. Zhu, T. Zhou, A. A. Efros, "Image-to-Image Translation with
+   Conditional Adversarial Networks", CVPR 2017, section 4.2 ("FCN-score").
+   https://github.com/phillipi/pix2pix/tree/master/scripts/eval_cityscapes
+.. [2] J.-Y. Zhu, T. Park, P. Isola, A. A. Efros, "Unpaired Image-to-Image Translation
+   using Cycle-Consistent Adversarial Networks", ICCV 2017, section 5.1.
+.. [3] J. Long, E. Shelhamer, T. Darrell, "Fully Convolutional Networks for Semantic
+   Segmentation", CVPR 2015.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from genmetrics_nb.datasets.scenes import SCENE_DEFAULTS, SegmentationScenes
+from genmetrics_nb.distortions import box_blur
+from genmetrics_nb.metrics.segmentation.confusion import ConfusionMatrix
+from genmetrics_nb.metrics.segmentation.fcn_score import resolve_classes, resolve_segmenter
+from genmetrics_nb.util.checks import check_int, check_uint8_images
+
+__all__ = ["fcn_score_inputs", "fcn_score_blur_sweep", "BlurSweep", "DEFAULT_KERNELS"]
+
+
+def fcn_score_inputs(source: str = "scenes", *, n: int = 32, size: int = SCENE_DEFAULTS["size"], seed: int = 0,
+                     progress: bool = True) -> SegmentationScenes:  # fmt: skip
+    """Images to blur and score, with ground truth where there is one.
+
+    Parameters
+    ----------
+    source : str
+        ``"scenes"``: ``n`` Fashion-MNIST *test* scenes with their label maps
+        (:func:`genmetrics_nb.datasets.fashion_mnist_scenes`); a name from
+        :data:`genmetrics_nb.datasets.SAMPLE_IMAGE_NAMES` (``"astronaut"``...);
+        or the path of an image file (the FCN-score document used an SEM image).
+    n, size, seed : int
+        Number, side and seed of the scenes (``source="scenes"`` only).
+    progress : bool
+
+    Returns
+    -------
+    SegmentationScenes
+        ``images`` uint8 ``N x 3 x H x W``; ``labels`` N x H x W, or None for
+        a photograph (no ground truth); ``class_names`` or None.
+    """
+    if not isinstance(source, str) or not source:
+        raise TypeError(f"source must be 'scenes', a sample photograph name or an image path, got {source!r}")
+    if source == "scenes":
+        from genmetrics_nb.datasets.scenes import fashion_mnist_scenes
+
+        return fashion_mnist_scenes("test", n=n, size=size, seed=seed, progress=progress)
+    from genmetrics_nb.datasets.samples import SAMPLE_IMAGE_NAMES, sample_images
+
+    if source in SAMPLE_IMAGE_NAMES:
+        img = sample_images(source)[source].transpose(2, 0, 1)[None]
+        return SegmentationScenes(np.ascontiguousarray(img), None, None)
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise ValueError(
+            f"source {source!r} is neither 'scenes', a sample photograph ({', '.join(SAMPLE_IMAGE_NAMES)}) "
+            "nor an existing image file"
+        )
+    from genmetrics_nb.images import read_image
+
+    return SegmentationScenes(read_image(path, channels=3)[None], None, None)
+
+#: The document's sweep: odd box-blur kernels 1, 3, ..., 49.
+DEFAULT_KERNELS = tuple(range(1, 50, 2))
+
+
+@dataclasses.dataclass(frozen=True)
+class BlurSweep:
+    """FCN-scores of box-blurred images, one entry per kernel size.
+
+    Attributes
+    ----------
+    kernels : tuple of int
+    vs_real : tuple of SegmentationScores
+        Blurred image's segmentation against the unblurred image's (the document).
+    vs_truth : tuple of SegmentationScores or None
+        Against ground-truth labels (pix2pix); ``kernels[0] == 1`` is then the
+        real images' own score, the ceiling.
+    segmenter : str
+    n_images : int
+    example_images, example_labels : numpy.ndarray
+        The first image blurred with every kernel (``K x 3 x H x W``) and its
+        segmentations (``K x H x W``), for the grid plot.
+    class_names : list of str
+    """
+
+    kernels: tuple
+    vs_real: tuple
+    vs_truth: tuple | None
+    segmenter: str
+    n_images: int
+    example_images: np.ndarray = dataclasses.field(repr=False, compare=False)
+    example_labels: np.ndarray = dataclasses.field(repr=False, compare=False)
+    class_names: list = dataclasses.field(repr=False, default_factory=list)
+
+    def series(self, field: str, *, against: str = "real") -> np.ndarray:
+        """One score per kernel, e.g. ``series("pixel_accuracy", against="truth")``."""
+        rows = self.vs_real if against == "real" else self.vs_truth
+        if rows is None:
+            raise ValueError("this sweep was run without labels=; against='truth' is not available")
+        return np.array([np.nan if getattr(r, field) is None else getattr(r, field) for r in rows], dtype=float)
+
+    def to_dict(self) -> dict:
+        out = {"kernels": list(self.kernels), "segmenter": self.segmenter, "n_images": self.n_images}
+        for against in ("real", "truth"):
+            if against == "truth" and self.vs_truth is None:
+                continue
+            for f in ("pixel_accuracy", "foreground_pixel_accuracy", "mean_iou"):
+                out[f"{f}_vs_{against}"] = self.series(f, against=against).tolist()
+        return out
+
+    def __str__(self) -> str:
+        head = "kernel  pix.acc  fg.acc  mIoU   (vs real segmentation)"
+        if self.vs_truth is not None:
+            head += " | pix.acc  fg.acc  mIoU (vs ground truth)"
+        lines = [head]
+        for i, k in enumerate(self.kernels):
+            r = self.vs_real[i]
+            fg = r.foreground_pixel_accuracy
+            s = f"{k:6d}  {r.pixel_accuracy:7.4f}  {float('nan') if fg is None else fg:6.4f}  {r.mean_iou:.4f}"
+            if self.vs_truth is not None:
+                t = self.vs_truth[i]
+                tfg = t.foreground_pixel_accuracy
+                s += f" | {t.pixel_accuracy:7.4f}  {float('nan') if tfg is None else tfg:6.4f}  {t.mean_iou:.4f}"
+            lines.append(s)
+        return "\n".join(lines)
+
+
+def fcn_score_blur_sweep(
+    images,
+    segmenter,
+    *,
+    kernels=DEFAULT_KERNELS,
+    labels=None,
+    ignore_index: int | None = None,
+    background="auto",
+    convention: str = "exclude-absent",
+    batch_size: int = 16,
+    device="auto",
+    progress: bool = True,
+) -> BlurSweep:
+    """FCN-score of box-blurred copies of ``images`` for every kernel size.
+
+    Parameters
+    ----------
+    images : uint8 array N x 3 x H x W
+        The real images.
+    segmenter : str or Segmenter
+    kernels : sequence of int
+        Box sizes (the document: 1, 3, ..., 49).
+    labels : int array N x H x W, optional
+        Ground truth; adds the pix2pix-style row ``vs_truth``.
+    ignore_index, background, convention, batch_size, device, progress
+        As in :func:`fcn_score_images`.
+
+    Returns
+    -------
+    BlurSweep
+
+    Notes
+    -----
+    The real images are segmented once; each kernel then costs one
+    segmentation of the blurred set. The document blurred a single SEM image;
+    passing several images accumulates the confusion matrix over all of them.
+    """
+    x = check_uint8_images(images, name="images", channels=3)
+    kernels = tuple(int(k) for k in kernels)
+    if not kernels or any(k < 1 for k in kernels):
+        raise ValueError(f"kernels must be a non-empty sequence of positive ints, got {kernels!r}")
+    batch_size = check_int(batch_size, name="batch_size", minimum=1)
+    seg = resolve_segmenter(segmenter, device)
+    num_classes, background = resolve_classes(seg, None, background)
+    if labels is not None:
+        labels = labels.detach().cpu().numpy() if hasattr(labels, "detach") else np.asarray(labels)
+        if labels.shape != (x.shape[0],) + x.shape[2:]:
+            raise ValueError(f"labels must be N x H x W = {(x.shape[0],) + x.shape[2:]}, got {labels.shape}")
+    from tqdm.auto import tqdm
+
+    real_seg = np.concatenate([np.asarray(seg(x[s : s + batch_size])) for s in range(0, x.shape[0], batch_size)])
+    vs_real, vs_truth, ex_img, ex_lab = [], [], [], []
+    for k in tqdm(kernels, desc="blur sweep", disable=not progress):
+        cm_r = ConfusionMatrix(num_classes)  # a segmentation has no 'void' pixels
+        cm_t = ConfusionMatrix(num_classes, ignore_index=ignore_index)
+        for s in range(0, x.shape[0], batch_size):
+            blurred = box_blur(x[s : s + batch_size], k)
+            pred = np.asarray(seg(blurred))
+            cm_r.update(real_seg[s : s + batch_size], pred)
+            if labels is not None:
+                cm_t.update(labels[s : s + batch_size], pred)
+            if s == 0:
+                ex_img.append(blurred[0])
+                ex_lab.append(pred[0])
+        vs_real.append(cm_r.compute(background=background, convention=convention))
+        if labels is not None:
+            vs_truth.append(cm_t.compute(background=background, convention=convention))
+    return BlurSweep(
+        kernels=kernels,
+        vs_real=tuple(vs_real),
+        vs_truth=tuple(vs_truth) if labels is not None else None,
+        segmenter=getattr(seg, "name", type(seg).__name__),
+        n_images=int(x.shape[0]),
+        example_images=np.stack(ex_img),
+        example_labels=np.stack(ex_lab),
+        class_names=list(getattr(seg, "class_names", []) or []),
+    )

@@ -1,0 +1,239 @@
+"""The fid notebook: same-class against different-class FID, the class-pair FID matrix, and the range pitfall."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+
+import numpy as np
+
+from genmetrics_nb.experiments.class_features import ClassFeatures, class_features
+from genmetrics_nb.experiments.common import check_classes, frame, reemit_once
+
+__all__ = ["FIDMatrix", "class_pair_fid", "SameVsDifferent", "same_vs_different", "RangePitfall", "range_pitfall"]
+
+
+# ----------------------------------------------------------------------------
+# FID: class pairs
+# ----------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class FIDMatrix:
+    """FID between a draw of class i (rows) and an independent draw of class j (columns).
+
+    Attributes
+    ----------
+    values, low, high : numpy.ndarray
+        ``C x C`` FIDs and their bootstrap interval (NaN without bootstrap).
+    class_names : list of str
+    n : int
+        Images per draw.
+    n_boot : int
+    extractor : str
+    """
+
+    values: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    class_names: list
+    n: int
+    n_boot: int
+    extractor: str
+
+    @property
+    def same_class_mean(self) -> float:
+        return float(np.mean(np.diag(self.values)))
+
+    @property
+    def different_class_mean(self) -> float:
+        off = ~np.eye(len(self.values), dtype=bool)
+        return float(self.values[off].mean())
+
+    @property
+    def table(self):
+        """Long table: one row per cell."""
+        rows = []
+        for i, a in enumerate(self.class_names):
+            for j, b in enumerate(self.class_names):
+                rows.append({"class_a": a, "class_b": b, "fid": self.values[i, j],
+                             "low": self.low[i, j], "high": self.high[i, j]})
+        return frame(rows)
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "n_boot": self.n_boot, "extractor": self.extractor,
+                "class_names": list(self.class_names), "values": self.values.tolist(),
+                "low": self.low.tolist(), "high": self.high.tolist(),
+                "same_class_mean": self.same_class_mean, "different_class_mean": self.different_class_mean}
+
+
+def _fid_with_interval(a, b, *, n_boot, ci, seed, device):
+    """FID of two float arrays, with a basic bootstrap interval when n_boot >= 2."""
+    import torch
+
+    from genmetrics_nb.metrics.distribution.bootstrap import bootstrap
+    from genmetrics_nb.metrics.distribution.frechet import frechet_from_samples
+
+    if n_boot >= 2:
+        b_ = bootstrap("fid", a, b, n_boot=n_boot, ci=ci, seed=seed, device=device, progress=False)
+        return b_.estimate, b_.low, b_.high
+    from genmetrics_nb.device import resolve
+
+    dev = resolve(device)
+    v = frechet_from_samples(torch.as_tensor(a, dtype=torch.float64, device=dev),
+                             torch.as_tensor(b, dtype=torch.float64, device=dev))
+    return v, math.nan, math.nan
+
+
+def class_pair_fid(
+    feats: ClassFeatures,
+    *,
+    n: int = 100,
+    n_boot: int = 30,
+    ci: float = 0.95,
+    classes=None,
+    output: str | None = None,
+    seed: int = 0,
+    device="auto",
+    progress: bool = True,
+) -> FIDMatrix:
+    """The C x C class-pair FID matrix, with bootstrap intervals.
+
+    Cell ``(i, j)`` is the FID between rows ``0:n`` of class ``i`` and rows
+    ``n:2n`` of class ``j``: two independent draws, so the diagonal is the
+    FID between two draws of the same class (not zero: the small-sample bias
+    plus sampling noise) and the off-diagonal cells compare classes.
+    Intervals are basic bootstrap intervals (:func:`genmetrics_nb.bootstrap`).
+    """
+    from tqdm.auto import tqdm
+
+    classes = feats.classes if classes is None else check_classes(classes, len(feats.class_names))
+    k = len(classes)
+    vals, lo, hi = (np.full((k, k), np.nan) for _ in range(3))
+    with warnings.catch_warnings(record=True) as caught:  # one n <= D warning, not C^2 of them
+        warnings.simplefilter("always")
+        with tqdm(total=k * k, desc="class-pair FID", unit="pair", disable=not progress) as bar:
+            for i, ci_ in enumerate(classes):
+                a = feats.rows(ci_, 0, n, output=output)
+                for j, cj in enumerate(classes):
+                    b = feats.rows(cj, n, 2 * n, output=output)
+                    vals[i, j], lo[i, j], hi[i, j] = _fid_with_interval(
+                        a, b, n_boot=n_boot, ci=ci, seed=seed + 1000 * i + j, device=device)
+                    bar.update(1)
+    reemit_once(caught)
+    names = [feats.class_names[c] for c in classes]
+    return FIDMatrix(vals, lo, hi, names, int(n), int(n_boot), feats.extractor)
+
+
+@dataclasses.dataclass(frozen=True)
+class SameVsDifferent:
+    """FID of two draws of one class against FID of two classes, at several n."""
+
+    rows: tuple
+    classes: tuple
+
+    @property
+    def table(self):
+        return frame(list(self.rows))
+
+    def value(self, extractor: str, n: int, comparison: str) -> float:
+        for r in self.rows:
+            if (r["extractor"], r["n"], r["comparison"]) == (extractor, n, comparison):
+                return r["fid"]
+        raise KeyError((extractor, n, comparison))
+
+    def to_dict(self) -> dict:
+        return {"classes": list(self.classes), "rows": list(self.rows)}
+
+
+def same_vs_different(
+    feats: ClassFeatures,
+    *,
+    pair=(0, 1),
+    sizes=(100, 500),
+    n_boot: int = 30,
+    ci: float = 0.95,
+    compare_extractors=(),
+    seed: int = 0,
+    batch_size: int = 64,
+    device="auto",
+    progress: bool = True,
+) -> SameVsDifferent:
+    """FID(class a draw 1, class a draw 2) against FID(class a, class b) at each size.
+
+    ``feats`` must hold ``2 * max(sizes)`` images of class ``a`` and
+    ``max(sizes)`` of class ``b``. Each extractor in ``compare_extractors``
+    is run on the same images (same permutation, seed and chunks).
+    """
+    if len(pair) != 2 or pair[0] == pair[1]:
+        raise ValueError(f"pair must name two different classes, got {pair!r}")
+    a, b = check_classes(pair, len(feats.class_names), name="pair")
+    sizes = [int(s) for s in sizes]
+    sets = [feats]
+    for name in compare_extractors:
+        sets.append(class_features(feats.data, extractor=name, n_per_class=max(sizes), more={a: 2 * max(sizes)},
+                                   classes=[a, b], seed=feats.meta["seed"], batch_size=batch_size,
+                                   device=device, progress=progress))
+    rows = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for fs in sets:
+            for n in sizes:
+                for comparison, x, y in (
+                    ("same class", fs.rows(a, 0, n), fs.rows(a, n, 2 * n)),
+                    ("different classes", fs.rows(a, 0, n), fs.rows(b, 0, n)),
+                ):
+                    v, lo, hi = _fid_with_interval(x, y, n_boot=n_boot, ci=ci, seed=seed + n, device=device)
+                    rows.append({"extractor": fs.extractor, "n": n, "comparison": comparison,
+                                 "fid": v, "low": lo, "high": hi})
+    reemit_once(caught)
+    return SameVsDifferent(tuple(rows), (feats.class_names[a], feats.class_names[b]))
+
+
+@dataclasses.dataclass(frozen=True)
+class RangePitfall:
+    """FID between two classes computed right, and with [0, 1] floats fed as [0, 255]."""
+
+    fid_correct: float
+    fid_misscaled: float
+    n: int
+    error: str
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def __str__(self) -> str:
+        return (f"FID with correctly scaled images: {self.fid_correct:.2f}\n"
+                f"FID with [0, 1] floats read as [0, 255]: {self.fid_misscaled:.2f}\n"
+                f"what gm.fid says when asked to do that:\n  ValueError: {self.error}")
+
+
+def range_pitfall(feats: ClassFeatures, *, pair=(0, 1), n: int = 100, batch_size: int = 64,
+                  device="auto", progress: bool = True) -> RangePitfall:
+    """The document's pitfall: images in [0, 1] given to a pipeline that expects [0, 255].
+
+    Such a pipeline turns every pixel into 0 or 1 (almost black images), and
+    FID between two very different classes collapses to a small, plausible
+    number. ``gm.fid`` refuses float images declared as ``(0, 255)`` whose
+    values all lie in [0, 1]; the message it raises is returned here.
+    """
+    from genmetrics_nb.images import load_images
+    from genmetrics_nb.metrics.distribution.fid import fid
+
+    a, b = check_classes(pair, len(feats.class_names), name="pair")
+    ds = feats.data
+    imgs = [load_images(ds.images[feats.indices[c][:n]], channels=3) for c in (a, b)]
+    floats = [np.asarray(x, dtype=np.float32) / 255.0 for x in imgs]
+    # what a [0, 255] pipeline does with [0, 1] data: round every pixel to 0 or 1
+    wrong = [np.rint(f).astype(np.uint8) for f in floats]
+    with warnings.catch_warnings(record=True) as caught:  # report n <= D once
+        warnings.simplefilter("always")
+        correct = fid(feats.rows(a, 0, n), feats.rows(b, 0, n)).value
+        try:
+            fid(floats[0], floats[1], extractor=feats.extractor, value_range=(0, 255), device=device,
+                progress=False)
+            error = "(no error: the check did not fire)"
+        except ValueError as exc:
+            error = str(exc)
+        misscaled = fid(wrong[0], wrong[1], extractor=feats.extractor, batch_size=batch_size,
+                        device=device, progress=progress).value
+    reemit_once(caught)
+    return RangePitfall(float(correct), float(misscaled), int(n), error)

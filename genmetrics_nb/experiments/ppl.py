@@ -1,0 +1,71 @@
+"""The ppl notebook: PPL in z and w, full and end, per checkpoint and truncation."""
+from __future__ import annotations
+
+from genmetrics_nb.experiments.generator_sweeps import (
+    DISTANCE_NETS,
+    SweepResult,
+    by_key,
+    final_name,
+    iteration_of,
+    load_generators,
+    psi_runs,
+)
+
+__all__ = ["ppl_sweep"]
+
+
+def ppl_sweep(checkpoints=None, *, spaces=("z", "w"), samplings=("full", "end"), psis=(0.5, 0.7, 1.0),
+              psi_checkpoint=None, num_samples: int = 500, distance="efficientnet-lite0", resize: int | None = 64,
+              epsilon: float = 1e-4, crop: bool = False, seed: int = 0, device="auto",
+              progress: bool = True) -> SweepResult:
+    """PPL for every checkpoint x space x sampling at psi = 1, and for one checkpoint at every psi.
+
+    Returns
+    -------
+    SweepResult
+        ``table`` columns: ``checkpoint``, ``iteration``, ``psi``, ``space``,
+        ``sampling``, ``ppl``, ``std``, ``num_kept``, ``distance``;
+        ``details`` maps ``"<checkpoint> psi=.. space/sampling"`` to the
+        :class:`~genmetrics_nb.metrics.generator.ppl.PPLResult`.
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from genmetrics_nb.metrics.generator.ppl import ppl as ppl_fn
+    from genmetrics_nb.metrics.pixel.lpips import LPIPS
+
+    gens = load_generators(checkpoints, device=device)
+    runs = psi_runs(gens, psis, psi_checkpoint)
+    # One distance object for all runs, so the network loads once.
+    if isinstance(distance, str):
+        dist = LPIPS(DISTANCE_NETS.get(distance, distance), resize=resize, device=device)
+    elif resize is not None:
+        raise ValueError("resize applies to a distance given by name; pass resize=None with an LPIPS object")
+    else:
+        dist = distance
+    jobs = [(n, p, s, m) for n, p in runs for s in spaces for m in samplings]
+    rows, details, samples = [], {}, {}
+    for name, psi, space, sampling in tqdm(jobs, disable=not progress, desc="PPL sweep", unit="run"):
+        gen = gens[name]
+        if space == "w" and not gen.has_mapping:
+            continue
+        r = ppl_fn(gen, space=space, sampling=sampling, epsilon=epsilon, num_samples=num_samples, distance=dist,
+                   crop=crop, psi=psi, seed=seed, device=device, progress=False)
+        details[f"{name} psi={psi:g} {space}/{sampling}"] = r
+        rows.append({"checkpoint": name, "iteration": iteration_of(gen), "psi": psi, "space": space,
+                     "sampling": sampling, "ppl": r.ppl, "std": r.std, "num_kept": r.num_kept, "distance": r.distance})
+    for name, psi in runs:
+        samples[f"{name} psi={psi:g}"] = gens[name].generate(16, seed=seed, psi=psi, progress=False)
+    settings = dict(spaces=list(spaces), samplings=list(samplings), psis=[float(p) for p in psis],
+                    num_samples=num_samples, distance=getattr(dist, "name", str(distance)), resize=resize,
+                    epsilon=epsilon, crop=crop, seed=seed)
+    table = pd.DataFrame(rows)
+    final, target = final_name(runs), runs[-1][0]
+    headline = {"distance": settings["distance"], "final_checkpoint": final}
+    for (space, sampling), g in table.groupby(["space", "sampling"], sort=False):
+        at1 = g[g["psi"] == 1.0]
+        key = "iteration" if at1["iteration"].notna().all() else "checkpoint"
+        headline[f"{space}_{sampling}"] = float(at1[at1["checkpoint"] == final]["ppl"].iloc[0])
+        headline[f"{space}_{sampling}_by_iteration"] = by_key(at1, key, "ppl")
+        headline[f"{space}_{sampling}_by_psi"] = by_key(g[g["checkpoint"] == target].sort_values("psi"), "psi", "ppl")
+    return SweepResult(table, samples, settings, headline, details)

@@ -1,0 +1,1 @@
+"""Metrics of a generator itself: perceptual path length and linear separability."""

@@ -1,0 +1,1 @@
+"""Pixel-level, full-reference metrics: PSNR, SSIM, MS-SSIM and LPIPS."""

@@ -1,0 +1,1 @@
+"""Segmentation metrics: the streaming confusion matrix and its scores, and the FCN-score."""

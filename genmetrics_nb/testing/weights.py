@@ -1,0 +1,227 @@
+"""Format-exact random-weight checkpoints, for testing the real loading path offline.
+
+The published checkpoints (TF-FID Inception, torchvision ImageNet and COCO
+networks) cannot be downloaded on machines without internet access. To keep
+the code that loads them alive, :func:`install_fake_weights` builds each
+architecture with seeded random weights, saves it exactly as its publisher
+does (``torch.save(model.state_dict())`` of the same architecture, same key
+names, same file name), writes a manifest that overrides those entries with
+the fake files' sha256, and returns the environment variables that point the
+weight manager at them::
+
+    env = install_fake_weights(["vgg16"], tmp_path)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    ext = gm.get_extractor("vgg16-fc2")      # loads through gm.weights.path
+
+Random weights are not "untrained noise": convolution and linear weights are
+drawn with He (fan-in) scaling and every batch-norm layer's running
+statistics are calibrated on one random batch, so activations keep a sane
+scale through the network and outputs depend on every tensor in the file.
+
+Built files are memoised in ``$GENMETRICS_FAKE_CACHE`` (default: a folder in
+the system temporary directory) and hard-linked into ``home``, so tests that
+ask for the 528 MB VGG-16 do not rebuild or copy it each time.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+__all__ = ["FAKE_ARCHITECTURES", "build_fake_model", "install_fake_weights"]
+
+_FAKE_VERSION = 1
+
+
+def _fid_inception():
+    from genmetrics_nb.extractors.inception_fid import build_fid_inception
+
+    return build_fid_inception(), (2, 3, 299, 299)
+
+
+def _inception_v3_google():
+    from torchvision.models import inception_v3
+
+    return inception_v3(weights=None, aux_logits=True, init_weights=False), (2, 3, 299, 299)
+
+
+def _vgg16():
+    from torchvision.models import vgg16
+
+    return vgg16(weights=None, init_weights=False), None
+
+
+def _alexnet():
+    from torchvision.models import alexnet
+
+    return alexnet(weights=None), None
+
+
+def _squeezenet1_1():
+    from torchvision.models import squeezenet1_1
+
+    return squeezenet1_1(weights=None), None
+
+
+def _fcn_resnet50_coco():
+    from torchvision.models.segmentation import fcn_resnet50
+
+    model = fcn_resnet50(weights=None, weights_backbone=None, num_classes=21, aux_loss=True)
+    return model, (2, 3, 64, 64)
+
+
+#: Manifest name -> builder of the publisher's architecture, and the input
+#: shape used to calibrate batch-norm statistics (None: no batch norm).
+FAKE_ARCHITECTURES = {
+    "pt_inception-2015-12-05": _fid_inception,
+    "inception_v3_google": _inception_v3_google,
+    "vgg16": _vgg16,
+    "alexnet": _alexnet,
+    "squeezenet1_1": _squeezenet1_1,
+    "fcn_resnet50_coco": _fcn_resnet50_coco,
+}
+
+
+def build_fake_model(name: str, *, seed: int = 0):
+    """The architecture behind manifest entry ``name`` with seeded random weights (eval mode)."""
+    import torch
+    from torch import nn
+
+    if name not in FAKE_ARCHITECTURES:
+        raise ValueError(
+            f"no fake-weights builder for {name!r}; available: {', '.join(sorted(FAKE_ARCHITECTURES))}"
+        )
+    gen = torch.Generator().manual_seed(int(seed))
+    model, calib_shape = FAKE_ARCHITECTURES[name]()
+    bns = []
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear, nn.ConvTranspose2d)):
+                fan_in = m.weight[0].numel()
+                m.weight.normal_(0.0, math.sqrt(2.0 / fan_in), generator=gen)
+                if m.bias is not None:
+                    m.bias.normal_(0.0, 0.01, generator=gen)
+            elif isinstance(m, nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5, generator=gen)
+                m.bias.normal_(0.0, 0.1, generator=gen)
+                m.reset_running_stats()
+                m.momentum = None  # cumulative average over the calibration batch
+                bns.append(m)
+        if bns and calib_shape is not None:
+            model.train()
+            model(torch.randn(calib_shape, generator=gen))
+            for m in bns:
+                m.momentum = 0.1
+    return model.eval()
+
+
+def _fake_cache_dir() -> Path:
+    env = os.environ.get("GENMETRICS_FAKE_CACHE")
+    if env:
+        return Path(env)
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    return Path(tempfile.gettempdir()) / f"genmetrics-fake-weights-{uid}"
+
+
+def _built_file(name: str, seed: int) -> Path:
+    """Path of the memoised fake checkpoint, building it atomically if needed."""
+    import torch
+    import torchvision
+
+    folder = _fake_cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    f = folder / f"{name}-seed{seed}-v{_FAKE_VERSION}-tv{torchvision.__version__}.pth"
+    if f.is_file():
+        return f
+    model = build_fake_model(name, seed=seed)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{f.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        torch.save(model.state_dict(), tmp)
+        os.replace(tmp, f)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return f
+
+
+def _place(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.linking")
+    if tmp.exists():
+        tmp.unlink()
+    try:
+        os.link(src, tmp)
+    except OSError:  # another file system: copy
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dest)
+
+
+def install_fake_weights(names, home, *, seed: int = 0) -> dict:
+    """Install random-weight checkpoints in the publishers' format into ``home``.
+
+    Parameters
+    ----------
+    names : str or iterable of str
+        Manifest names: ``"pt_inception-2015-12-05"``, ``"inception_v3_google"``,
+        ``"vgg16"``, ``"alexnet"``, ``"squeezenet1_1"``, ``"fcn_resnet50_coco"``.
+    home : path-like
+        Folder to use as ``GENMETRICS_HOME`` (files go to ``home/weights/``
+        under their published names).
+    seed : int
+        Seed of the random weights.
+
+    Returns
+    -------
+    dict of str to str
+        ``GENMETRICS_HOME``, ``GENMETRICS_MANIFEST`` (a JSON file in ``home``
+        overriding the entries with the fake files' sha256 and size) and
+        ``GENMETRICS_OFFLINE="1"``. Set them with ``monkeypatch.setenv``.
+
+    Notes
+    -----
+    Calling it again with the same ``home`` adds entries to the same manifest.
+    """
+    from genmetrics_nb.weights.manager import sha256_file
+    from genmetrics_nb.weights.manifest import BUILTIN
+
+    if isinstance(names, str):
+        names = [names]
+    names = list(names)
+    unknown = [n for n in names if n not in FAKE_ARCHITECTURES]
+    if unknown:
+        raise ValueError(
+            f"install_fake_weights cannot build {unknown}; available: "
+            f"{', '.join(sorted(FAKE_ARCHITECTURES))}"
+        )
+    home = Path(home)
+    manifest_path = home / "fake-manifest.json"
+    entries = {}
+    if manifest_path.is_file():
+        entries = json.loads(manifest_path.read_text())
+    for name in names:
+        src = _built_file(name, seed)
+        entry = BUILTIN[name]
+        dest = home / "weights" / entry.filename
+        _place(src, dest)
+        entries[name] = {
+            "sha256": sha256_file(dest),
+            "sha256_prefix": None,
+            "size": dest.stat().st_size,
+            "description": f"FAKE random weights (seed {seed}) in the format of: {entry.description}",
+            "source": "genmetrics_nb.testing.weights.install_fake_weights",
+        }
+    home.mkdir(parents=True, exist_ok=True)
+    tmp = manifest_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(entries, indent=1, sort_keys=True))
+    os.replace(tmp, manifest_path)
+    return {
+        "GENMETRICS_HOME": str(home),
+        "GENMETRICS_MANIFEST": str(manifest_path),
+        "GENMETRICS_OFFLINE": "1",
+    }

@@ -1,0 +1,60 @@
+"""The package's structure: layers that point one way, no cycles, no private names across packages.
+
+The contracts live in pyproject.toml ([tool.importlinter]); import-linter reads
+every import, including those inside functions.
+"""
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "genmetrics_nb"
+
+
+def test_import_linter_contracts_hold(monkeypatch):
+    from importlinter.cli import lint_imports
+
+    monkeypatch.chdir(ROOT)
+    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0
+
+
+def _package_of(path: pathlib.Path) -> str:
+    """Dotted name of the package a module belongs to."""
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+        return ".".join(parts)
+    return ".".join(parts[:-1])
+
+
+def _private_imports():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        here = _package_of(path)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("genmetrics_nb"):
+                target_pkg = node.module.rsplit(".", 1)[0] if node.module.count(".") else node.module
+                for alias in node.names:
+                    private_module = any(p.startswith("_") and not p.startswith("__") for p in node.module.split("."))
+                    private_name = alias.name.startswith("_") and not alias.name.startswith("__")
+                    if (private_name or private_module) and target_pkg != here:
+                        yield f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}.{alias.name}"
+
+
+def test_no_private_name_is_imported_across_packages():
+    assert list(_private_imports()) == []
+
+
+@pytest.mark.parametrize("text, expect", [
+    ("from genmetrics_nb.metrics.pixel.pairs import _check", True),
+    ("from genmetrics_nb.metrics.pixel.pairs import check", False),
+])
+def test_private_import_check_can_fail(tmp_path, monkeypatch, text, expect):
+    # The scan above must flag a private name imported from another package.
+    fake = PACKAGE / "experiments" / "_layers_probe.py"
+    monkeypatch.setattr(pathlib.Path, "rglob", lambda self, pattern: iter([fake]))
+    monkeypatch.setattr(pathlib.Path, "read_text", lambda self, *a, **k: text)
+    assert bool(list(_private_imports())) is expect
