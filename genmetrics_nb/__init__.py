@@ -21,6 +21,7 @@ _EXPORTS = {
     # images and devices
     "load_images": "genmetrics_nb.images:load_images",
     "ImageBatch": "genmetrics_nb.images:ImageBatch",
+    "image_folder": "genmetrics_nb.image_sets:image_folder",
     # reporting
     "record": "genmetrics_nb.report.record:record",
     "recorded": "genmetrics_nb.report.record:recorded",
@@ -61,6 +62,7 @@ _SUBMODULES = {
     "datasets",
     "device",
     "images",
+    "image_sets",
     "metrics",
     "weights",
     "extractors",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genmetrics_nb.util.checks import check_int, check_uint8_images
+from genmetrics_nb.util.checks import check_choice, check_int, check_uint8_images
 
 __all__ = ["box_blur", "gaussian_blur", "gaussian_noise", "jpeg", "apply_distortion", "DISTORTIONS"]
 
@@ -25,6 +25,14 @@ def _per_image(x: np.ndarray, fn) -> np.ndarray:
         hwc = np.ascontiguousarray(x[i].transpose(1, 2, 0))
         out[i] = np.asarray(fn(hwc)).reshape(hwc.shape).transpose(2, 0, 1)
     return out
+
+
+def _check_sigma(sigma, unit: str) -> float:
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)):
+        raise TypeError(f"sigma must be a number >= 0 ({unit}), got {sigma!r}")
+    if not sigma >= 0:
+        raise ValueError(f"sigma must be a number >= 0 ({unit}), got {sigma!r}")
+    return float(sigma)
 
 
 def box_blur(images, kernel: int) -> np.ndarray:
@@ -49,8 +57,7 @@ def gaussian_blur(images, sigma: float) -> np.ndarray:
     import cv2
 
     x = check_uint8_images(images, name="images")
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)) or not sigma >= 0:
-        raise ValueError(f"sigma must be a number >= 0 (pixels), got {sigma!r}")
+    sigma = _check_sigma(sigma, "pixels")
     if sigma == 0:
         return x.copy()
     return _per_image(x, lambda img: cv2.GaussianBlur(img, (0, 0), sigmaX=float(sigma),
@@ -65,8 +72,7 @@ def gaussian_noise(images, sigma: float, *, seed: int = 0) -> np.ndarray:
     the image alone.
     """
     x = check_uint8_images(images, name="images")
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)) or not sigma >= 0:
-        raise ValueError(f"sigma must be a number >= 0 (0..255 units), got {sigma!r}")
+    sigma = _check_sigma(sigma, "0..255 units")
     rng = np.random.default_rng(seed)
     hwc = x.transpose(0, 2, 3, 1).astype(np.float64)
     noisy = hwc + rng.normal(0.0, float(sigma), hwc.shape)
@@ -104,7 +110,6 @@ DISTORTIONS = {
 
 def apply_distortion(images, kind: str, strength, *, seed: int = 0) -> np.ndarray:
     """Apply one of :data:`DISTORTIONS` by name to a uint8 ``N x C x H x W`` batch."""
-    if kind not in DISTORTIONS:
-        raise ValueError(f"kind must be one of {', '.join(DISTORTIONS)}, got {kind!r}")
+    check_choice(kind, name="kind", choices=tuple(DISTORTIONS))
     fn = DISTORTIONS[kind][0]
     return fn(images, strength, seed=seed) if kind == "noise" else fn(images, strength)

@@ -6,21 +6,28 @@ to uint8 by *rounding* (``round((x - lo) / (hi - lo) * 255)``). Truncation
 (``x.astype(uint8)`` after scaling) is a known source of FID drift between
 libraries, so it is never used here.
 
+Files are decoded to ``uint8`` by the rules tabled in :func:`read_image`
+(16-bit: ``round(v / 257)``; float TIFFs in ``[0, 1]``: ``round(v * 255)``;
+anything without an agreed mapping raises with the file's name).
+
 Folders are read lazily by :class:`ImageFolder` (a ``torch.utils.data``
 dataset) so that feature extraction can stream them; :func:`load_images`
 reads everything into memory and is meant for small sets and notebooks.
 """
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+
 from genmetrics_nb.util.checks import is_torch
 
 __all__ = [
+    "DECODING_VERSION",
     "IMAGE_EXTENSIONS",
     "ImageBatch",
     "ImageFolder",
@@ -28,10 +35,15 @@ __all__ = [
     "check_value_range",
     "list_image_files",
     "load_images",
+    "read_all",
     "read_image",
 ]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+#: Version of the file-decoding rules of :func:`read_image` (16-bit rounding, float
+#: TIFFs, palettes, ...). It is part of every feature-cache key, so features cached
+#: under older rules are recomputed rather than served.
+DECODING_VERSION = 2
 _VALID_RANGES = ((0, 1), (-1, 1), (0, 255))
 
 
@@ -41,22 +53,124 @@ class ImageBatch(np.ndarray):
     Attributes
     ----------
     paths : list of str or None
-        The files the rows were read from, in order (folders and path lists).
+        The file each row was read from (one entry per row, in order), or
+        None when the rows are not files or can no longer be traced.
     skipped : list of (str, str)
         ``(path, reason)`` for every file that ``on_error="skip"`` left out.
+
+    Notes
+    -----
+    ``paths`` follows the rows through indexing whose first index selects
+    rows: an int array, a slice, a list of ints or a 1-D boolean mask, with
+    any basic indices (ints, slices, ``...``) after it. ``x[:2].paths`` is
+    the first two paths, ``x[mask].paths`` those where ``mask`` is True,
+    ``x[1:3, :, :8].paths`` two paths (the rows are cropped, not changed).
+    ``skipped`` is kept along with it.
+
+    Everything else returns an ``ImageBatch`` whose ``paths`` is None and
+    ``skipped`` empty: ``x[0]`` (one image: its first axis is channels),
+    ``x[None]``, arithmetic, ``astype``, ``reshape``, ``transpose``,
+    ``np.sort(x, axis=0)`` and ``np.concatenate``. Such results would
+    otherwise keep paths that no longer match their rows. ``x.copy()`` and
+    pickling keep them. The rule: ``paths`` is None or has one entry per row,
+    in the rows' order. Reordering rows in place through assignment
+    (``x[:] = x[::-1]``, ``rng.shuffle(x)``) cannot be seen: select instead
+    (``x = x[rng.permutation(len(x))]``).
     """
 
     def __new__(cls, array, paths=None, skipped=None):
         obj = np.asarray(array).view(cls)
+        if paths is not None:
+            paths = list(paths)
+            if obj.ndim == 0 or len(paths) != obj.shape[0]:
+                raise ValueError(
+                    f"paths must have one entry per image: got {len(paths)} paths for an "
+                    f"array of shape {obj.shape}; pass paths=None if the rows are not files"
+                )
         obj.paths = paths
         obj.skipped = list(skipped or [])
         return obj
 
     def __array_finalize__(self, obj):
-        if obj is None:
-            return
-        self.paths = getattr(obj, "paths", None)
-        self.skipped = getattr(obj, "skipped", [])
+        # Every new array (view, ufunc result, copy) starts without paths;
+        # __getitem__ and copy() put them back where the rows are known.
+        self.paths = None
+        self.skipped = []
+
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        if isinstance(out, ImageBatch):
+            rows = _selected_rows(key, self.shape)
+            if rows is not None:
+                out.paths = None if self.paths is None else [self.paths[i] for i in rows]
+                out.skipped = list(self.skipped)
+        return out
+
+    def copy(self, order="C"):
+        out = super().copy(order=order)
+        out.paths = None if self.paths is None else list(self.paths)
+        out.skipped = list(self.skipped)
+        return out
+
+    def sort(self, axis=-1, kind=None, order=None, **kw):
+        super().sort(axis=axis, kind=kind, order=order, **kw)
+        if self.ndim and axis % self.ndim == 0:  # rows shuffled element by element
+            self.paths, self.skipped = None, []
+
+    def partition(self, kth, axis=-1, kind="introselect", order=None):
+        super().partition(kth, axis=axis, kind=kind, order=order)
+        if self.ndim and axis % self.ndim == 0:
+            self.paths, self.skipped = None, []
+
+    def __copy__(self):
+        return self.copy(order="K")
+
+    def __deepcopy__(self, memo):
+        return self.copy(order="K")
+
+    def __reduce__(self):
+        rebuild, args, state = super().__reduce__()
+        return rebuild, args, (state, self.paths, self.skipped)
+
+    def __setstate__(self, state):
+        state, self.paths, self.skipped = state
+        super().__setstate__(state)
+
+
+def _is_int(k) -> bool:
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+
+
+def _selected_rows(key, shape):
+    """Rows of ``shape`` that ``x[key]``'s first axis holds, or None if untraceable."""
+    if not shape:
+        return None
+    key = key if isinstance(key, tuple) else (key,)
+    if not key:
+        return range(shape[0])
+    first, rest = key[0], key[1:]
+    if not all(k is Ellipsis or isinstance(k, slice) or _is_int(k) for k in rest):
+        return None  # arrays or new axes after the first index can move or mix the rows
+    if first is Ellipsis:
+        used = sum(1 for k in rest if k is not Ellipsis)
+        return range(shape[0]) if used < len(shape) else _selected_rows(rest, shape)
+    if isinstance(first, slice):
+        return range(shape[0])[first]
+    if first is None or _is_int(first) or isinstance(first, (bool, np.bool_)):
+        return None  # a new axis, or one image whose first axis is channels
+    try:
+        sel = np.asarray(first)
+    except Exception:  # pragma: no cover - numpy has already accepted the key
+        return None
+    if sel.ndim != 1:
+        return None
+    if sel.size == 0:
+        return []
+    if sel.dtype == bool:
+        return np.flatnonzero(sel).tolist() if sel.shape[0] == shape[0] else None
+    if np.issubdtype(sel.dtype, np.integer):
+        return np.arange(shape[0])[sel].tolist()
+    return None
 
 
 # ----------------------------------------------------------------------------
@@ -235,39 +349,91 @@ def list_image_files(folder) -> list[str]:
     return files
 
 
-def read_image(path, *, size=None, channels: int | None = 3) -> np.ndarray:
+def read_image(path, *, size=None, channels: int | None = 3, name: str | None = None) -> np.ndarray:
     """Decode one file into a ``uint8`` ``C x H x W`` array.
 
     Parameters
     ----------
-    path : str or path-like
+    path : str, path-like or bytes
+        A file, or the encoded bytes of one (a member read from an archive).
     size : int or (int, int), optional
         Resize to ``(H, W)`` with PIL's bicubic filter (the resize that
         clean-fid recommends) after decoding.
     channels : {3, 1, None}
         3 decodes as RGB (alpha dropped, grayscale repeated), 1 as luminance,
         None keeps grayscale images grayscale and everything else RGB.
+    name : str, optional
+        What messages call the image (default: the path; ``"<bytes>"`` for bytes).
 
-    Notes
-    -----
-    16-bit images are reduced to 8 bits by rounding ``v / 257``.
+    Returns
+    -------
+    numpy.ndarray
+        ``uint8`` ``C x H x W``.
 
     Raises
     ------
     OSError
         If the file cannot be decoded (truncated, empty, not an image).
+    ValueError
+        If its samples have no documented mapping to ``0..255`` (32-bit or
+        signed integers; floats outside ``[0, 1]``, NaN or Inf). The message
+        names the file and says how to convert it.
+
+    Notes
+    -----
+    Files are decoded by Pillow, and by OpenCV (``IMREAD_UNCHANGED``) where
+    Pillow would lose bits: 16-bit colour PNGs and TIFFs, which Pillow reduces
+    to their high byte, and float TIFFs with several channels or 64 bits,
+    which Pillow cannot open. Samples then become ``uint8`` as follows.
+
+    =============================  ==============================================
+    File                           Conversion
+    =============================  ==============================================
+    8-bit (L, RGB, P, ...)         as stored
+    16-bit integer (PNG, TIFF)     ``round(v / 257)``, every channel
+    32-bit or signed integer TIFF  ValueError naming the file: no agreed range
+    float TIFF in ``[0, 1]``       ``round(v * 255)``
+    float TIFF outside ``[0, 1]``  ValueError naming the file and its range
+    palette (P) PNG/GIF            expanded to RGB through the palette
+    LA, RGBA, palette + alpha      alpha dropped, not composited
+    CMYK JPEG/TIFF                 Pillow's CMYK -> RGB, ``(255 - C)(255 - K)/255``
+                                   per channel, no ICC colour management
+    several frames (GIF, APNG,     the first frame, with a warning naming the file
+    WebP, multi-page TIFF)
+    JPEG with MPF pictures         the primary (first) picture, no warning: phones
+                                   store depth and gain maps there
+    EXIF orientation               ignored: pixels as stored
+    =============================  ==============================================
+
+    32-bit integer samples are refused because no convention exists: Pillow
+    clips them to ``0..255`` when converting, other tools divide by the type's
+    maximum or by the image's own maximum, and the TIFF tag that could say
+    (MaxSampleValue) is rarely written. Any choice would give a plausible
+    wrong number for someone.
+
+    The EXIF orientation tag is not applied, as in pytorch-fid, clean-fid and
+    torch-fidelity, which all read files with ``Image.open(path).convert("RGB")``:
+    features then match theirs. A photograph shot in portrait whose pixels
+    are stored in landscape is read in landscape; apply
+    ``PIL.ImageOps.exif_transpose`` when writing the files if that matters.
+    Peers truncate 16-bit colour files to their high byte (Pillow's decoding)
+    and read float TIFFs as black; the rounding above differs from them by at
+    most one level on such files.
     """
     from PIL import Image
 
-    with Image.open(path) as im:
-        im.load()
-        if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-            arr = np.asarray(im, dtype=np.float64)
-            arr = np.clip(np.rint(arr / 257.0), 0, 255).astype(np.uint8)
-            im = Image.fromarray(arr, mode="L")
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        src, name = io.BytesIO(path), name or "<bytes>"
+    else:
+        src, name = path, name or os.fspath(path)
+    with _open_first_frame(src, name) as im:
+        if im.mode in ("P", "PA") and "transparency" in im.info:
+            # the same colours as convert("RGB"), without Pillow's warning about
+            # palette alpha; the alpha is then dropped as for RGBA files
+            im = im.convert("RGBA")
         if channels == 1:
             im = im.convert("L")
-        elif channels == 3 or im.mode not in ("L", "1"):
+        elif channels == 3 or im.mode not in ("1", "L", "LA", "La"):
             im = im.convert("RGB")
         else:
             im = im.convert("L")
@@ -281,6 +447,174 @@ def read_image(path, *, size=None, channels: int | None = 3) -> np.ndarray:
     else:
         arr = np.ascontiguousarray(arr.transpose(2, 0, 1))
     return arr
+
+
+# Pillow modes whose samples are 8 bits or fewer; Pillow converts these to RGB
+# and L itself. Its integer and float modes ("I;16", "I", "F") are converted here.
+_PIL_8BIT_MODES = frozenset(
+    {"1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"}
+)
+
+
+def _open_first_frame(src, name):
+    """The first frame of ``src`` (a path or an ``io.BytesIO``) as a loaded Pillow image
+    with 8-bit samples; ``name`` names it in messages."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        im = Image.open(src)
+    except UnidentifiedImageError:
+        if not name.lower().endswith((".tif", ".tiff")):
+            raise
+        # Pillow opens neither float TIFFs with several channels nor 64-bit ones.
+        _warn_frames(name, _opencv_page_count(src))
+        return _image_from_samples(_read_with_opencv(src, name), name)
+    with im:
+        if im.format != "MPO":  # a JPEG's extra MPF pictures (depth, gain maps) are not frames
+            _warn_frames(name, getattr(im, "n_frames", 1))
+        if im.mode in _PIL_8BIT_MODES:
+            if not _has_deep_samples(im, src, name):
+                im.load()
+                return im
+            samples = _read_with_opencv(src, name)  # Pillow would keep the high byte only
+        else:
+            im.load()
+            samples = np.asarray(im)
+            if im.mode == "I":
+                samples = _pillow_int32(im, samples, name)
+    return _image_from_samples(samples, name)
+
+
+def _warn_frames(name, n_frames):
+    if n_frames > 1:
+        warnings.warn(
+            f"{name} holds {n_frames} frames; only the first is used (genmetrics-nb reads "
+            "one image per file: split animations into files to use every frame)",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _as_tuple(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,)
+
+
+def _has_deep_samples(im, src, name) -> bool:
+    """True for a PNG or TIFF with > 8-bit samples that Pillow opened in an 8-bit mode."""
+    if im.format == "PNG":
+        head = _head(src, 26)  # signature, IHDR length and type, width, height, bit depth
+        return len(head) == 26 and head[24] > 8
+    if im.format == "TIFF":
+        if max(_as_tuple(im.tag_v2.get(258, 1))) <= 8:
+            return False
+        if im.tag_v2.get(262) not in (1, 2):  # only min-is-black gray and RGB are read deep
+            raise ValueError(
+                f"image file {name!r} has more than 8 bits per sample in a "
+                f"{im.mode} TIFF; convert it to 8-bit, or to 16-bit RGB or grayscale"
+            )
+        return True
+    return False
+
+
+def _pillow_int32(im, samples, name):
+    """Samples of Pillow's 32-bit integer mode "I": 16-bit gray PNG, or refused."""
+    if im.format == "PNG":  # Pillow before 10 opened 16-bit grayscale PNGs as "I"
+        return samples.astype(np.uint16)
+    bits, signed = 32, True
+    if im.format == "TIFF":
+        bits = max(_as_tuple(im.tag_v2.get(258, 32)))
+        signed = _as_tuple(im.tag_v2.get(339, 1))[0] == 2
+    _refuse_integers(name, bits, signed)
+
+
+def _refuse_integers(name, bits, signed):
+    raise ValueError(
+        f"image file {name!r} holds {bits}-bit integer samples ({'signed' if signed else 'unsigned'}), "
+        "which have no agreed mapping to 0..255 (Pillow clips them, other tools divide by the "
+        "type's or the image's maximum); convert the file to 8- or 16-bit unsigned integers, "
+        "or to float in [0, 1]"
+    )
+
+
+def _head(src, n: int) -> bytes:
+    """The first ``n`` bytes of a file or of an ``io.BytesIO``."""
+    if isinstance(src, io.BytesIO):
+        return src.getvalue()[:n]
+    with open(src, "rb") as f:
+        return f.read(n)
+
+
+def _encoded_bytes(src) -> np.ndarray:
+    """The encoded file as a uint8 array: read from disk, or the bytes of an ``io.BytesIO``."""
+    if isinstance(src, io.BytesIO):
+        return np.frombuffer(src.getvalue(), dtype=np.uint8)
+    return np.fromfile(src, dtype=np.uint8)
+
+
+def _read_with_opencv(src, name):
+    """All samples of ``src`` at full depth, RGB(A) order, EXIF orientation ignored."""
+    import cv2
+
+    arr = cv2.imdecode(_encoded_bytes(src), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise OSError(f"cannot decode {name!r}: neither Pillow nor OpenCV reads this file")
+    if arr.ndim == 3 and arr.shape[2] in (3, 4):
+        arr = arr[..., [2, 1, 0, 3][: arr.shape[2]]]  # OpenCV's BGR(A) -> RGB(A)
+    return arr
+
+
+def _opencv_page_count(src) -> int:
+    if isinstance(src, io.BytesIO):
+        return 1  # cv2.imcount reads files only; an archive member's extra pages go unreported
+    import cv2
+
+    try:
+        return int(cv2.imcount(src))
+    except Exception:  # an OpenCV without imcount, or a path it cannot open
+        return 1
+
+
+def _image_from_samples(samples, name):
+    """An 8-bit Pillow image from decoded samples, converted as in :func:`read_image`."""
+    from PIL import Image
+
+    a = np.asarray(samples)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (2, 3, 4)):
+        raise ValueError(
+            f"image file {name!r} decodes to shape {a.shape}; expected H x W with 1 to 4 "
+            "channels: convert it to gray, RGB or RGBA"
+        )
+    if a.dtype.kind == "u" and a.itemsize == 1:
+        out = a
+    elif a.dtype.kind == "u" and a.itemsize == 2:
+        out = np.rint(a.astype(np.float64) / 257.0).astype(np.uint8)
+    elif a.dtype.kind == "f":
+        out = _unit_float_to_uint8(a, name)
+    elif a.dtype.kind in "ui":
+        _refuse_integers(name, 8 * a.itemsize, a.dtype.kind == "i")
+    else:
+        raise ValueError(f"image file {name!r} holds {a.dtype} samples; convert it to 8-bit")
+    return Image.fromarray(np.ascontiguousarray(out))
+
+
+def _unit_float_to_uint8(a, name):
+    a = a.astype(np.float64)
+    if not np.isfinite(a).all():
+        raise ValueError(f"image file {name!r} holds NaN or Inf samples; repair or remove the file")
+    lo, hi = float(a.min()), float(a.max())
+    tol = 1e-6  # as check_value_range: values computed to sit on 0 or 1
+    if lo < -tol or hi > 1 + tol:
+        hint = ""
+        if lo >= -tol and hi <= 255 + tol:
+            hint = " They look like 0..255 data: divide them by 255."
+        raise ValueError(
+            f"image file {name!r} holds floating-point samples in [{lo:.6g}, {hi:.6g}]; float "
+            f"files must lie in [0, 1] (read as round(v * 255)).{hint} Rescale the file to "
+            "[0, 1], or save it as 8- or 16-bit integers"
+        )
+    return np.clip(np.rint(a * 255.0), 0, 255).astype(np.uint8)
 
 
 def _parse_size(size) -> tuple[int, int]:
@@ -353,8 +687,9 @@ def load_images(
     Parameters
     ----------
     source : folder, list of paths, numpy.ndarray or torch.Tensor
-        A folder is searched recursively for png/jpg/jpeg/bmp/tif/webp files,
-        in sorted order. Arrays must be 4-D, channels first or last.
+        A folder is searched recursively for png/jpg/jpeg/bmp/tif/tiff/webp
+        files, in sorted order (other files, GIFs included, are not read; pass
+        them as a list). Arrays must be 4-D, channels first or last.
     size : int or (int, int), optional
         Resize every file to this ``(H, W)`` (bicubic). Files of mixed sizes
         need it.
@@ -371,16 +706,28 @@ def load_images(
     -------
     ImageBatch
         ``uint8`` ``N x C x H x W``, a numpy array (a torch tensor stays a
-        torch tensor on its device).
+        torch tensor on its device). For files, ``.paths`` names each row's
+        file and follows row selections (``x[:2].paths``, ``x[mask].paths``);
+        see :class:`ImageBatch`.
 
     Raises
     ------
     ValueError
         Empty folder, unreadable file, mixed sizes without ``size``, float
-        data outside ``value_range``, NaN/Inf, wrong rank.
+        data outside ``value_range``, NaN/Inf, wrong rank; a file whose
+        samples have no documented 8-bit mapping (32-bit integer TIFF, float
+        TIFF outside ``[0, 1]``), named in the message.
     TypeError
         Unsupported source type, integer data that are not uint8, float data
         without ``value_range``.
+
+    Notes
+    -----
+    Files decode as in :func:`read_image`: 16-bit samples become
+    ``round(v / 257)``, float TIFFs in ``[0, 1]`` ``round(v * 255)``, palettes
+    are expanded, alpha is dropped, CMYK goes through Pillow's conversion,
+    animations give their first frame (with a warning), and the EXIF
+    orientation is not applied (as in pytorch-fid and clean-fid).
 
     Examples
     --------
@@ -426,24 +773,45 @@ def load_images(
 
 
 def _load_files(files, *, size, channels, on_error) -> ImageBatch:
+    dec_channels = 1 if channels == 1 else 3
+    return read_all(ImageFolder(files, size=size, channels=dec_channels, on_error=on_error), names=files)
+
+
+def read_all(dataset, *, names=None) -> ImageBatch:
+    """Decode every image of a lazily decoded set into one ``uint8`` :class:`ImageBatch`.
+
+    Parameters
+    ----------
+    dataset : ImageFolder or alike
+        ``len(dataset)`` items, each a ``uint8`` ``C x H x W`` array or, for a
+        file that ``on_error="skip"`` leaves out, a ``(name, reason)`` tuple
+        (:class:`ImageFolder`, :class:`genmetrics_nb.image_sets.ArchiveImages`).
+    names : sequence of str, optional
+        What each item is called in ``.paths`` (default: ``dataset.files``).
+
+    Raises
+    ------
+    ValueError
+        When no item could be read, or the images have different sizes (the
+        fix: build the set with ``size=(H, W)``).
+    """
     from tqdm.auto import tqdm
 
-    dec_channels = 1 if channels == 1 else 3
-    ds = ImageFolder(files, size=size, channels=dec_channels, on_error=on_error)
+    names = list(getattr(dataset, "files", None) or []) if names is None else list(names)
     arrays, kept, skipped = [], [], []
-    for i in tqdm(range(len(ds)), desc="reading images", unit="img", disable=len(ds) < 200):
-        item = ds[i]
+    for i in tqdm(range(len(dataset)), desc="reading images", unit="img", disable=len(dataset) < 200):
+        item = dataset[i]
         if isinstance(item, tuple):
             skipped.append(item)
             continue
         arrays.append(item)
-        kept.append(files[i])
+        kept.append(names[i] if names else None)
     if skipped:
         listing = "\n".join(f"  {p}: {why}" for p, why in skipped)
-        warnings.warn(f"skipped {len(skipped)} unreadable file(s):\n{listing}", stacklevel=3)
+        warnings.warn(f"skipped {len(skipped)} unreadable file(s):\n{listing}", stacklevel=4)
     if not arrays:
         raise ValueError(
-            f"none of the {len(files)} files could be read; first error: {skipped[0][1]}"
+            f"none of the {len(dataset)} files could be read; first error: {skipped[0][1]}"
         )
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
@@ -452,7 +820,7 @@ def _load_files(files, *, size, channels, on_error) -> ImageBatch:
             f"images have different sizes (for example {ex[0][1:]} and {ex[1][1:]}); "
             "pass size=(H, W) to resize them as they are read"
         )
-    return ImageBatch(np.stack(arrays), paths=kept, skipped=skipped)
+    return ImageBatch(np.stack(arrays), paths=kept if names else None, skipped=skipped)
 
 
 def iter_batches(n: int, batch_size: int) -> Iterable[slice]:

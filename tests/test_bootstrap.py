@@ -44,7 +44,7 @@ def test_fid_replicates_match_explicit_resampling(sets, method):
     est = calculate_frechet_distance(*_stats(x), *_stats(y))
     q_lo, q_hi = np.quantile(reps, [0.05, 0.95])
     lo, hi = (2 * est - q_hi, 2 * est - q_lo) if method == "basic" else (q_lo, q_hi)
-    assert b.estimate == pytest.approx(est, rel=1e-6)
+    assert b.value == pytest.approx(est, rel=1e-6)
     assert (b.low, b.high) == pytest.approx((lo, hi), rel=1e-6)
     assert b.std == pytest.approx(np.std(reps, ddof=1), rel=1e-6)
     assert b.bias == pytest.approx(reps.mean() - est, rel=1e-6)
@@ -72,20 +72,21 @@ def test_named_metrics_and_callables(sets):
     x, y = sets
     pr = gm.bootstrap("precision_recall", x, y, n_boot=5, k=3, progress=False)
     assert pr.names == ("precision", "recall")
-    assert pr["precision"].estimate == gm.precision_recall(x, y, k=3, progress=False).precision
+    assert pr["precision"].value == gm.precision_recall(x, y, k=3, progress=False).precision
     with pytest.raises(AttributeError, match=r"several statistics \['precision', 'recall'\]"):
         pr.low
     kid = gm.bootstrap("kid", x, y, n_boot=3, subsets=2, subset_size=50, progress=False)
-    assert kid.names == ("mean",)
+    assert kid.names == ("value",)
     isc = gm.bootstrap("inception_score", np.random.default_rng(0).normal(size=(100, 5)),
                        n_boot=4, splits=2, progress=False)
-    assert isc.names == ("mean",)
+    assert isc.names == ("value",)
     mean_gap = gm.bootstrap(lambda a, b: float(np.abs(a.numpy().mean() - b.numpy().mean())), x, y,
                             n_boot=10, progress=False)
-    assert mean_gap.estimate == pytest.approx(abs(x.mean() - y.mean()))
+    assert mean_gap.value == pytest.approx(abs(x.mean() - y.mean()))
     d = pr.to_dict()
-    assert d["precision"]["low"] == pr["precision"].low and d["n_boot"] == 5
-    assert "bootstrap of precision_recall" in str(pr)
+    assert d["intervals"]["precision"]["low"] == pr["precision"].low and d["n_boot"] == 5
+    assert d["value"] == pr.value == pr["precision"].value
+    assert "bootstrap of precision_recall" in str(pr) and "\n" not in str(pr)
 
 
 def test_same_seed_same_result(sets):

@@ -16,7 +16,7 @@ from sklearn.metrics import (
     jaccard_score,
 )
 
-from genmetrics_nb.metrics.segmentation.confusion import ConfusionMatrix, SegmentationScores
+from genmetrics_nb.metrics.segmentation.confusion import ConfusionMatrix, SegmentationResult
 from genmetrics_nb.metrics.segmentation.fcn_score import fcn_score
 
 
@@ -192,7 +192,7 @@ def test_property_iou_matches_sklearn(n, pairs):
 
 def test_result_is_frozen_and_serialises():
     s = fcn_score(np.array([0, 1]), np.array([0, 0]), num_classes=3, background=0)
-    assert isinstance(s, SegmentationScores)
+    assert isinstance(s, SegmentationResult)
     with pytest.raises(dataclasses_frozen_error()):
         s.mean_iou = 1.0
     d = s.to_dict()
@@ -210,7 +210,7 @@ def dataclasses_frozen_error():
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
-        (dict(num_classes=0), ValueError, "num_classes must be at least 1"),
+        (dict(num_classes=0), ValueError, "num_classes must be >= 1"),
         (dict(num_classes=2.0), TypeError, "num_classes must be an int"),
         (dict(num_classes=3, convention="nan"), ValueError, "convention must be one of"),
         (dict(num_classes=3, background=3), ValueError, "background must be a class index"),

@@ -129,8 +129,10 @@ def test_dataset_and_labeled_images_sources():
 
 def test_bad_arguments_say_the_fix(tmp_path):
     x = _images(2)
-    with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
         _run(x, batch_size=0)
+    with pytest.raises(TypeError, match="batch_size must be an int, got 2.5"):
+        _run(x, batch_size=2.5)
     with pytest.raises(ValueError, match="precision='fp64' is not supported"):
         _run(x, precision="fp64")
     with pytest.raises(ValueError, match="outputs=.*choose from"):

@@ -140,7 +140,7 @@ def test_extractor_input_checks():
     ext = gm.get_extractor("efficientnet-lite0", device="cpu")
     with pytest.raises(TypeError, match="uint8"):
         ext(torch.rand(1, 3, 32, 32))
-    with pytest.raises(ValueError, match="N x 3 x H x W"):
+    with pytest.raises(ValueError, match="N x C x H x W.*channels-last"):
         ext(torch.zeros(1, 32, 32, 3, dtype=torch.uint8))
     with pytest.raises(ValueError, match="outputs=.*choose from"):
         ext(torch.zeros(1, 3, 32, 32, dtype=torch.uint8), outputs=["pool3"])

@@ -221,7 +221,7 @@ def test_fid_refuses_mixed_extractors(two_sets):
     [
         ("/no/such/folder", ValueError, "neither an existing folder"),
         ("/no/such/stats.npz", ValueError, "no such statistics file"),
-        (np.zeros((3, 4, 5)), ValueError, "N x D features or N x C x H x W images"),
+        (np.zeros((3, 4, 5)), ValueError, "must be 2-D \\(N x D features\\) or 4-D \\(N x C x H x W images\\)"),
         (object(), TypeError, "is not a source"),
     ],
 )
@@ -349,6 +349,6 @@ def test_gpu_matches_cpu(two_sets):
     cpu = frechet_distance(a, b, device="cpu").value
     gpu = frechet_distance(a, b, device="cuda").value
     assert gpu == pytest.approx(cpu, rel=1e-9)
-    k_cpu = gm.kid(*two_sets, subsets=3, subset_size=200, device="cpu", progress=False).mean
-    k_gpu = gm.kid(*two_sets, subsets=3, subset_size=200, device="cuda", progress=False).mean
+    k_cpu = gm.kid(*two_sets, subsets=3, subset_size=200, device="cpu", progress=False).value
+    k_gpu = gm.kid(*two_sets, subsets=3, subset_size=200, device="cuda", progress=False).value
     assert k_gpu == pytest.approx(k_cpu, rel=1e-9)

@@ -27,11 +27,11 @@ def test_matches_torch_fidelity(logits):
 
     ref = isc_features_to_metric(torch.from_numpy(logits), splits=10, shuffle=True, rng_seed=2020)
     got = gm.inception_score(logits, splits=10, shuffle=True, seed=2020)
-    assert got.mean == pytest.approx(ref["inception_score_mean"], rel=1e-10)
+    assert got.value == pytest.approx(ref["inception_score_mean"], rel=1e-10)
     assert got.std == pytest.approx(ref["inception_score_std"], rel=1e-9)
     unshuffled = isc_features_to_metric(torch.from_numpy(logits[:597]), splits=7, shuffle=False)
     got2 = gm.inception_score(logits[:597], splits=7)  # 597 not divisible by 7: same cut points
-    assert got2.mean == pytest.approx(unshuffled["inception_score_mean"], rel=1e-10)
+    assert got2.value == pytest.approx(unshuffled["inception_score_mean"], rel=1e-10)
 
 
 @pytest.mark.reference
@@ -47,7 +47,7 @@ def test_matches_torchmetrics(logits):
     torch.manual_seed(3)
     perm = torch.randperm(len(x))  # the permutation torchmetrics draws first
     got = gm.inception_score(logits[perm.numpy()], splits=6)
-    assert got.mean == pytest.approx(float(ref_mean), rel=1e-10)
+    assert got.value == pytest.approx(float(ref_mean), rel=1e-10)
     # torchmetrics reports the unbiased std (ddof 1); we report ddof 0 like the original code
     assert np.std(got.scores, ddof=1) == pytest.approx(float(ref_std), rel=1e-9)
 
@@ -55,18 +55,18 @@ def test_matches_torchmetrics(logits):
 @pytest.mark.reference
 def test_closed_forms():
     onehot = np.eye(5)[np.arange(1000) % 5] * 80.0  # confident, balanced over 5 classes
-    assert gm.inception_score(onehot, splits=4).mean == pytest.approx(5.0, rel=1e-9)
+    assert gm.inception_score(onehot, splits=4).value == pytest.approx(5.0, rel=1e-9)
     same = np.tile(np.array([[1.0, 2.0, 0.5]]), (90, 1))  # every p(y|x) equal to p(y)
-    assert gm.inception_score(same, splits=3).mean == pytest.approx(1.0, abs=1e-12)
+    assert gm.inception_score(same, splits=3).value == pytest.approx(1.0, abs=1e-12)
     probs = np.eye(4)[np.arange(400) % 4]  # exact zeros in the probabilities: 0 log 0 = 0
-    assert gm.inception_score(probs, splits=2, from_logits=False).mean == pytest.approx(4.0, rel=1e-12)
+    assert gm.inception_score(probs, splits=2, from_logits=False).value == pytest.approx(4.0, rel=1e-12)
 
 
 def test_probabilities_and_logits_agree(logits):
     p = torch.softmax(torch.from_numpy(logits), 1).numpy()
     a = gm.inception_score(logits, splits=5)
     b = gm.inception_score(p, splits=5, from_logits=False)
-    assert a.mean == pytest.approx(b.mean, rel=1e-9)
+    assert a.value == pytest.approx(b.value, rel=1e-9)
     assert len(a.scores) == 5 and "IS =" in str(a) and a.to_dict()["splits"] == 5
 
 
@@ -95,4 +95,4 @@ def test_cli_isc_matches_api(logits, tmp_path, capsys):
     np.save(tmp_path / "logits.npy", logits)
     assert main(["isc", str(tmp_path / "logits.npy"), "--splits", "4", "--json", "--no-progress"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["mean"] == pytest.approx(gm.inception_score(logits, splits=4).mean, rel=1e-12)
+    assert out["value"] == pytest.approx(gm.inception_score(logits, splits=4).value, rel=1e-12)

@@ -34,7 +34,7 @@ def test_matches_torch_fidelity_subsets(feats):
         rng_seed=5, verbose=False,
     )
     got = gm.kid(x, y, subsets=20, subset_size=100, seed=5, progress=False)
-    assert got.mean == pytest.approx(ref["kernel_inception_distance_mean"], rel=1e-9)
+    assert got.value == pytest.approx(ref["kernel_inception_distance_mean"], rel=1e-9)
     assert got.std == pytest.approx(ref["kernel_inception_distance_std"], rel=1e-9)
     assert len(got.values) == 20
 
@@ -48,7 +48,7 @@ def test_matches_torchmetrics_poly_mmd(feats):
     assert mmd2_unbiased(x, y) == pytest.approx(ref, rel=1e-9)
     # one subset holding every sample: the KID is that single estimate
     got = gm.kid(x, y, subsets=1, subset_size=200, progress=False)
-    assert got.mean == pytest.approx(ref, rel=1e-9) and got.std == 0.0
+    assert got.value == pytest.approx(ref, rel=1e-9) and got.std == 0.0
 
 
 @pytest.mark.reference
@@ -74,21 +74,21 @@ def test_unbiased_near_zero_for_same_distribution():
     rng = np.random.default_rng(2)
     x, y = rng.normal(size=(2000, 16)), rng.normal(size=(2000, 16))
     r = gm.kid(x, y, subsets=50, subset_size=200, progress=False)
-    assert abs(r.mean) < 4 * r.std / np.sqrt(50) + 1e-4
+    assert abs(r.value) < 4 * r.std / np.sqrt(50) + 1e-4
 
 
 def test_block_size_and_dtype_independence(feats):
     x, y = feats
-    a = gm.kid(x, y, subsets=5, subset_size=120, progress=False).mean
-    b = gm.kid(x, y, subsets=5, subset_size=120, block_size=17, progress=False).mean
-    c = gm.kid(torch.from_numpy(x).float(), y, subsets=5, subset_size=120, progress=False).mean
+    a = gm.kid(x, y, subsets=5, subset_size=120, progress=False).value
+    b = gm.kid(x, y, subsets=5, subset_size=120, block_size=17, progress=False).value
+    c = gm.kid(torch.from_numpy(x).float(), y, subsets=5, subset_size=120, progress=False).value
     assert a == pytest.approx(b, rel=1e-12)
     assert a == pytest.approx(c, rel=1e-5)  # float32 features: input rounding only
 
 
 def test_result_object(feats):
     r = gm.kid(*feats, subsets=3, subset_size=50, progress=False)
-    assert "KID =" in str(r) and float(r) == r.mean
+    assert "KID =" in str(r) and float(r) == r.value
     d = r.to_dict()
     assert d["subset_size"] == 50 and len(d["values"]) == 3
 
@@ -110,13 +110,14 @@ def test_bad_options(feats, kwargs, exc, match):
 
 def test_bad_features(feats):
     x, y = feats
-    with pytest.raises(ValueError, match="real_feats has 24 features per sample but fake_feats has 23"):
+    with pytest.raises(ValueError, match="real has 24 features per sample but fake has 23"):
         gm.kid(x, y[:, :23], progress=False)
-    with pytest.raises(ValueError, match="looks like a batch of images"):
+    # a 4-D float array is images: their range must be declared, and the error names the side
+    with pytest.raises(TypeError, match="real are floating point, so their range must be declared"):
         gm.kid(np.zeros((4, 3, 8, 8)), y, progress=False)
     bad = x.copy()
     bad[3, 1] = np.nan
-    with pytest.raises(ValueError, match="real_feats contains NaN or Inf in 1 of 300 rows"):
+    with pytest.raises(ValueError, match="real contains NaN or Inf in 1 of 300 rows"):
         gm.kid(bad, y, progress=False)
 
 
@@ -132,7 +133,7 @@ def test_cli_kid_matches_api(feats, tmp_path, capsys):
             "--seed", "3", "--json", "--no-progress"]
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["mean"] == pytest.approx(gm.kid(x, y, subsets=4, subset_size=50, seed=3, progress=False).mean)
+    assert out["value"] == pytest.approx(gm.kid(x, y, subsets=4, subset_size=50, seed=3, progress=False).value)
     gm.FeatureStats.from_features(x).save(tmp_path / "s.npz")
     assert main(["kid", str(tmp_path / "s.npz"), str(tmp_path / "b.npy")]) == 2
-    assert "holds statistics (mean and covariance); this metric needs per-sample" in capsys.readouterr().err
+    assert "is the statistics file" in (err := capsys.readouterr().err) and "KID needs the per-sample features" in err

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
 import os
 import subprocess
@@ -18,6 +19,8 @@ import sys
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import genmetrics_nb as gm
 from genmetrics_nb.metrics.distribution.knn import knn_radii
@@ -76,7 +79,7 @@ def test_matches_torch_fidelity_direction(sets):
     x, y = sets
     # torch-fidelity's convention: features_1 is the GENERATED set, features_2 the REAL one.
     p_ref, r_ref = calculate_precision_recall_full(torch.from_numpy(y), torch.from_numpy(x), 3)
-    got = gm.precision_recall(real_feats=x, fake_feats=y, k=3, progress=False)
+    got = gm.precision_recall(real=x, fake=y, k=3, progress=False)
     assert got.precision == pytest.approx(p_ref, abs=1e-7)
     assert got.recall == pytest.approx(r_ref, abs=1e-7)
     assert abs(got.precision - got.recall) > 0.1  # swapping the sides would be caught
@@ -143,6 +146,114 @@ def test_near_ties_are_decided_in_float64():
     assert dc.density == pytest.approx(ref_dc["density"]) and dc.coverage == ref_dc["coverage"]
 
 
+@pytest.mark.reference
+def test_many_exact_ties_precision_matches_torch_fidelity():
+    """The issue's example: the origin, the 16 unit vectors and all sums of two
+    of them in 16-D. The origin has 16 neighbours tied at distance 1 (more than
+    the engine keeps per row), and each negated unit vector lies exactly on the
+    origin's k = 3 ball (distance 1), so with ``<=`` every fake sample is inside."""
+    d = 16
+    e = np.eye(d)
+    real = np.array([np.zeros(d), *e, *(e[i] + e[j] for i, j in itertools.combinations(range(d), 2))])
+    fake = -e
+    from torch_fidelity.metric_prc import calculate_precision_recall_full
+
+    p_ref, r_ref = calculate_precision_recall_full(torch.from_numpy(fake).float(),
+                                                   torch.from_numpy(real).float(), 3)
+    got = gm.precision_recall(real, fake, k=3, progress=False)
+    assert got.precision == p_ref == 1.0  # exact answer: every fake is on the origin's ball
+    assert got.recall == pytest.approx(r_ref, abs=1e-7)
+    assert got.recall == _brute(real, fake, 3, inclusive=True)["recall"]
+
+
+@pytest.mark.reference
+def test_duplicated_real_points_match_prdc():
+    """Four real points that appear 31 times each (more than the engine keeps
+    per row): their k-NN radius is exactly 0, so with prdc's ``<`` nothing is
+    inside their balls, not even a fake sample equal to them. Integer
+    coordinates make prdc's own distances (scikit-learn's expansion) exact."""
+    rng = np.random.default_rng(0)
+    base = rng.integers(-3, 4, size=(60, 6)).astype(np.float64)
+    reps = base[:4]
+    real = np.concatenate([base, np.repeat(reps, 30, axis=0)])
+    fake = np.concatenate([rng.integers(-3, 4, size=(50, 6)).astype(np.float64), reps])
+    ref = _prdc(real, fake, 5)
+    got = gm.density_coverage(real, fake, k=5, block_size=16, progress=False)
+    assert got.density == pytest.approx(ref["density"], rel=1e-12)
+    assert got.coverage == ref["coverage"]
+    assert np.all(knn_radii(real, k=5, block_size=16)[60:] == 0.0)
+
+
+def _lattice_oracle(xi, yi, k, *, inclusive_pr, inclusive_dc):
+    """Exact k-NN metrics of integer points: int64 squared distances, exact ties.
+
+    Returns the real and fake squared radii (int64) and the four metrics, each
+    as the exact count divided by its denominator.
+    """
+    dxx = ((xi[:, None] - xi[None]) ** 2).sum(-1)
+    dyy = ((yi[:, None] - yi[None]) ** 2).sum(-1)
+    dxy = ((xi[:, None] - yi[None]) ** 2).sum(-1)  # real x fake
+    rx = np.sort(dxx, axis=1)[:, k]  # the sample itself is at index 0
+    ry = np.sort(dyy, axis=1)[:, k]
+    pr_in = np.less_equal if inclusive_pr else np.less
+    dc_in = np.less_equal if inclusive_dc else np.less
+    n, m = len(xi), len(yi)
+    return rx, ry, dict(
+        precision=int(pr_in(dxy, rx[:, None]).any(0).sum()) / m,
+        recall=int(pr_in(dxy, ry[None, :]).any(1).sum()) / n,
+        density=int(dc_in(dxy, rx[:, None]).sum()) / (k * m),
+        coverage=int(dc_in(dxy, rx[:, None]).any(1).sum()) / n,
+    )
+
+
+@st.composite
+def _lattice_case(draw, k):
+    """Real and fake points drawn from a small pool of integer points (so many
+    duplicates and exact ties), then scaled and shifted exactly in float64."""
+    d = draw(st.integers(1, 5))
+    pool = np.array(draw(st.lists(st.lists(st.integers(-2, 2), min_size=d, max_size=d),
+                                  min_size=1, max_size=10)), dtype=np.int64)
+    n = draw(st.integers(k + 1, 34))
+    m = draw(st.integers(k + 1, 30))
+    xi = pool[draw(st.lists(st.integers(0, len(pool) - 1), min_size=n, max_size=n))]
+    # fakes: mostly from the pool, some from a slightly wider lattice
+    yi = np.array(draw(st.lists(
+        st.one_of(st.integers(0, len(pool) - 1).map(lambda i: list(pool[i])),
+                  st.lists(st.integers(-3, 3), min_size=d, max_size=d)),
+        min_size=m, max_size=m)), dtype=np.int64)
+    step = draw(st.sampled_from([1.0, 0.5, 3.0]))
+    offset = draw(st.sampled_from([0.0, -7.0, 1000.0]))  # 1000: cancellation in float32
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    block_size = draw(st.sampled_from([2, 3, 5, 8, 64]))
+    inclusive_pr = draw(st.booleans())
+    inclusive_dc = draw(st.booleans())
+    return xi, yi, step, offset, dtype, block_size, inclusive_pr, inclusive_dc
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_lattice_ties_and_duplicates_match_exact_oracle(k):
+    """Property test: on lattice data every float64 squared distance is an exact
+    integer (times step**2), so the exact integer oracle is the reference;
+    small blocks exercise the blocked paths and the rows with more near-ties
+    than the engine keeps."""
+
+    @settings(derandomize=True, max_examples=25, deadline=None)
+    @given(case=_lattice_case(k))
+    def check(case):
+        xi, yi, step, offset, dtype, block_size, inc_pr, inc_dc = case
+        x = (xi * step + offset).astype(dtype)
+        y = (yi * step + offset).astype(dtype)
+        rx, ry, ref = _lattice_oracle(xi, yi, k, inclusive_pr=inc_pr, inclusive_dc=inc_dc)
+        assert np.array_equal(knn_radii(x, k=k, block_size=block_size), np.sqrt(rx * step**2))
+        assert np.array_equal(knn_radii(y, k=k, block_size=block_size), np.sqrt(ry * step**2))
+        pr = gm.precision_recall(x, y, k=k, block_size=block_size, inclusive=inc_pr, progress=False)
+        dc = gm.density_coverage(x, y, k=k, block_size=block_size, inclusive=inc_dc, progress=False)
+        got = dict(precision=pr.precision, recall=pr.recall, density=dc.density, coverage=dc.coverage)
+        assert got == ref
+
+    check()
+
+
 def test_tf32_precision_setting_stays_exact(sets, monkeypatch):
     # Emulate a session that allowed reduced-precision float32 products: the
     # error bound must widen (or the tiles switch to float64) and stay exact.
@@ -155,7 +266,7 @@ def test_tf32_precision_setting_stays_exact(sets, monkeypatch):
 
 def test_results_are_named_and_printable(sets):
     pr = gm.precision_recall(*sets, progress=False)
-    assert "precision =" in str(pr) and set(pr.to_dict()) == {"precision", "recall", "k", "n_real", "n_fake"}
+    assert "precision =" in str(pr) and set(pr.to_dict()) == {"value", "precision", "recall", "k", "n_real", "n_fake"}
     assert 0 <= pr.f_score <= 1
     dc = gm.density_coverage(*sets, progress=False)
     assert "coverage =" in str(dc) and dc.to_dict()["k"] == 5
@@ -165,11 +276,11 @@ def test_results_are_named_and_printable(sets):
     "call, exc, match",
     [
         (lambda x: gm.precision_recall(x, x, k=0), ValueError, "k must be >= 1"),
-        (lambda x: gm.precision_recall(x[:3], x, k=3), ValueError, r"k=3 needs more than k samples in real_feats \(it has 3\)"),
-        (lambda x: gm.density_coverage(x, x[:, :4]), ValueError, "real_feats has 8 features per sample but fake_feats has 4"),
+        (lambda x: gm.precision_recall(x[:3], x, k=3), ValueError, r"k=3 needs more than k samples in real \(it has 3\)"),
+        (lambda x: gm.density_coverage(x, x[:, :4]), ValueError, "real has 8 features per sample but fake has 4"),
         (lambda x: gm.precision_recall(x, x, block_size=0), ValueError, "block_size must be >= 1"),
         (lambda x: gm.precision_recall(x, x, inclusive="yes"), TypeError, "inclusive must be True or False"),
-        (lambda x: gm.precision_recall({"pool": x}, x), TypeError, r"pick one, e.g. real_feats\['pool'\]"),
+        (lambda x: gm.precision_recall({"pool": x}, x), TypeError, r"pick one, e.g. real\['pool'\]"),
         (lambda x: gm.precision_recall(gm.FeatureStats.from_features(x), x), TypeError, "needs the per-sample features"),
     ],
 )

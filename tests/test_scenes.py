@@ -82,8 +82,8 @@ def test_real_items_are_labelled_and_classes_are_spread():
     "kwargs, exc, match",
     [
         (dict(split="val"), ValueError, "split must be 'train' or 'test'"),
-        (dict(n=0), ValueError, "n must be at least 1"),
-        (dict(size=16), ValueError, "size must be at least 32"),
+        (dict(n=0), ValueError, "n must be >= 1"),
+        (dict(size=16), ValueError, "size must be >= 32"),
         (dict(size=64.0), TypeError, "size must be an int"),
         (dict(items=(3, 1)), ValueError, "items must satisfy"),
         (dict(items=3), TypeError, r"items must be a \(min, max\) pair"),

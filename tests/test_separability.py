@@ -70,7 +70,7 @@ def test_separable_attributes_give_score_one():
     clf = _classifier(lambda v: v[:, :3] > 0, 3)
     r = linear_separability(gen, clf, num_samples=2000, space="z", progress=False)
     assert max(r.entropies.values()) < 0.1
-    assert 1.0 <= r.score < 1.25
+    assert 1.0 <= r.value < 1.25
     assert r.num_keep == 1000
 
 
@@ -82,7 +82,7 @@ def test_unpredictable_attribute_leaves_one_bit():
     clf = _classifier(lambda v: (torch.frac(40 * v[:, :1].abs()) > 0.5), 1)
     r = linear_separability(gen, clf, num_samples=2000, space="z", progress=False)
     assert r.entropies["a0"] > 0.9
-    assert 1.85 < r.score <= 2.0 + 1e-9
+    assert 1.85 < r.value <= 2.0 + 1e-9
 
 
 def test_w_can_be_more_separable_than_z():
@@ -92,7 +92,7 @@ def test_w_can_be_more_separable_than_z():
     z = linear_separability(gen, clf, num_samples=2000, space="z", progress=False)
     w = linear_separability(gen, clf, num_samples=2000, space="w", progress=False)
     assert w.entropies["a0"] < 0.1 < 0.5 < z.entropies["a0"]
-    assert w.score < z.score
+    assert w.value < z.value
     d = json.loads(json.dumps(w.to_dict()))
     assert d["space"] == "w" and set(d["entropies"]) == {"a0"}
     assert "linear separability (w)" in str(w)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 
 __all__ = ["register"]
 
@@ -28,7 +27,7 @@ def _common_args(p, *, n_sources: int) -> None:
         p.add_argument("source_a", metavar="SOURCE", help="images: folder, dataset name or .npy")
     p.add_argument("--extractor", default="efficientnet-lite0",
                    help="registered extractor (default efficientnet-lite0; published numbers use inception-v3-fid)")
-    p.add_argument("--output", default=None, help="extractor output (default: pool; logits for isc)")
+    p.add_argument("--output", default=None, help="extractor output (default: pool, fc2_relu for vgg16-fc2; logits_unbiased or logits for isc)")
     p.add_argument("--batch-size", type=int, default=64, help="images per forward pass (default 64)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
     p.add_argument("--cache", action="store_true", help="read and write the feature cache ($GENMETRICS_HOME)")
@@ -79,45 +78,10 @@ def register(subparsers) -> None:
 # ----------------------------------------------------------------------------
 # sources
 # ----------------------------------------------------------------------------
-def _load_source(spec: str, *, name: str, allow_stats: bool):
-    """Images, features or statistics for a command-line SOURCE."""
-    import numpy as np
-
-    from genmetrics_nb import sources
-
-    if spec.endswith(".npy"):
-        if not os.path.isfile(spec):
-            raise ValueError(f"{name}={spec!r}: no such .npy file")
-        arr = np.load(spec, allow_pickle=False)
-        if arr.ndim not in (2, 4):
-            raise ValueError(f"{name}={spec!r} holds shape {arr.shape}; expected N x D features or N x C x H x W images")
-        return arr
-    kind = sources.classify(spec, name=name)
-    if kind == "stats-file" and not allow_stats:
-        raise ValueError(
-            f"{name}={spec!r} holds statistics (mean and covariance); this metric needs per-sample "
-            "features or images. Pass a folder, a dataset name or an .npy array"
-        )
-    return spec
-
-
-def _features(src, args, *, name: str, output=None):
-    """Per-sample features of a source (images are run through the extractor)."""
-    import numpy as np
-
-    from genmetrics_nb.extractors.registry import get_extractor
-    from genmetrics_nb.features import extract_features
-    from genmetrics_nb import sources
-
-    if isinstance(src, np.ndarray) and src.ndim == 2:
-        return src
-    if isinstance(src, str) and sources.is_dataset_spec(src):
-        src = sources.load_dataset_images(src)
-    ext = get_extractor(args.extractor, device=args.device)
-    out = output or args.output or sources.default_output(ext.name, ext.outputs)
-    feats = extract_features(src, ext, outputs=[out], batch_size=args.batch_size, device=args.device,
-                             cache=args.cache, progress=not args.no_progress)
-    return feats[out]
+def _source_options(args) -> dict:
+    """The extraction options every metric command shares (see genmetrics_nb.sources)."""
+    return dict(extractor=args.extractor, output=args.output, batch_size=args.batch_size, device=args.device,
+                cache=args.cache, progress=not args.no_progress)
 
 
 def _emit(result, args) -> int:
@@ -136,44 +100,31 @@ def _emit(result, args) -> int:
 def _run_fid(args) -> int:
     from genmetrics_nb.metrics.distribution.fid import fid
 
-    a = _load_source(args.source_a, name="SOURCE_A", allow_stats=True)
-    b = _load_source(args.source_b, name="SOURCE_B", allow_stats=True)
-    res = fid(a, b, extractor=args.extractor, output=args.output, batch_size=args.batch_size,
-              device=args.device, cache=args.cache, progress=not args.no_progress)
+    res = fid(args.source_a, args.source_b, **_source_options(args))
     return _emit(res, args)
 
 
 def _run_kid(args) -> int:
     from genmetrics_nb.metrics.distribution.kid import kid
 
-    a = _features(_load_source(args.source_a, name="SOURCE_A", allow_stats=False), args, name="SOURCE_A")
-    b = _features(_load_source(args.source_b, name="SOURCE_B", allow_stats=False), args, name="SOURCE_B")
-    res = kid(a, b, subsets=args.subsets, subset_size=args.subset_size, degree=args.degree,
-              seed=args.seed, device=args.device, progress=not args.no_progress)
+    res = kid(args.source_a, args.source_b, subsets=args.subsets, subset_size=args.subset_size,
+              degree=args.degree, seed=args.seed, **_source_options(args))
     return _emit(res, args)
 
 
 def _run_isc(args) -> int:
-    from genmetrics_nb.extractors.registry import get_extractor
     from genmetrics_nb.metrics.distribution.inception_score import inception_score
 
-    src = _load_source(args.source_a, name="SOURCE", allow_stats=False)
-    output = args.output
-    if getattr(src, "ndim", 0) == 2:  # an .npy of logits: no extractor needed
-        return _emit(inception_score(src, splits=args.splits, device=args.device), args)
-    if output is None:
-        outs = get_extractor(args.extractor, device=args.device).outputs
-        # torch-fidelity's IS uses the bias-free 1008 logits of the TF Inception
-        output = "logits_unbiased" if "logits_unbiased" in outs else "logits"
-    logits = _features(src, args, name="SOURCE", output=output)
-    return _emit(inception_score(logits, splits=args.splits, device=args.device), args)
+    return _emit(inception_score(args.source_a, splits=args.splits, **_source_options(args)), args)
 
 
 def _run_prc(args) -> int:
+    from genmetrics_nb import sources
     from genmetrics_nb.metrics.distribution.knn import density_coverage, precision_recall
 
-    a = _features(_load_source(args.source_a, name="SOURCE_A", allow_stats=False), args, name="SOURCE_A")
-    b = _features(_load_source(args.source_b, name="SOURCE_B", allow_stats=False), args, name="SOURCE_B")
+    # one extraction serves both metrics
+    metric = "precision/recall" + (" and density/coverage" if args.density_coverage else "")
+    a, b, _ = sources.features_pair(args.source_a, args.source_b, metric=metric, **_source_options(args))
     kw = dict(k=args.k, block_size=args.block_size, device=args.device, progress=not args.no_progress)
     pr = precision_recall(a, b, **kw)
     if not args.density_coverage:

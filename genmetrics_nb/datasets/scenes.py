@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from genmetrics_nb.util.checks import check_int
+
 __all__ = ["fashion_mnist_scenes", "SegmentationScenes", "SCENE_CLASSES", "SCENE_DEFAULTS"]
 
 SCENE_CLASSES = [
@@ -181,11 +183,9 @@ def fashion_mnist_scenes(
 
     if split not in _SPLIT_CODE:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    for name, value, low in (("n", n, 1), ("size", size, 32), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-        if value < low:
-            raise ValueError(f"{name} must be at least {low}, got {value}")
+    n = check_int(n, name="n", minimum=1)
+    size = check_int(size, name="size", minimum=32)
+    seed = check_int(seed, name="seed", minimum=0)
     lo, hi = _check_pair(items, "items", (int, np.integer), "integers", 1, 64)
     s_lo, s_hi = _check_pair(scale, "scale", (int, float, np.integer, np.floating), "numbers", 0.0, 1.0)
     if s_lo * size < 8:

@@ -6,6 +6,7 @@ import dataclasses
 import numpy as np
 
 from genmetrics_nb.experiments.common import check_classes, load_labeled
+from genmetrics_nb.util.checks import check_int
 
 __all__ = ["ClassFeatures", "class_features"]
 
@@ -139,15 +140,13 @@ def class_features(
 
     ds, spec = load_labeled(data)
     classes = check_classes(classes, len(ds.class_names))
-    if isinstance(n_per_class, bool) or not isinstance(n_per_class, (int, np.integer)) or n_per_class < 1:
-        raise ValueError(f"n_per_class must be a positive int, got {n_per_class!r}")
-    want = {c: int(n_per_class) for c in classes}
+    n_per_class = check_int(n_per_class, name="n_per_class", minimum=1)
+    want = {c: n_per_class for c in classes}
     for c, n in (more or {}).items():
         check_classes([c], len(ds.class_names), name="more")
-        want[int(c)] = max(want.get(int(c), 0), int(n))
+        want[int(c)] = max(want.get(int(c), 0), check_int(n, name=f"more[{c!r}]", minimum=1))
     orders = {}
-    if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)) or offset < 0:
-        raise ValueError(f"offset must be a non-negative int, got {offset!r}")
+    offset = check_int(offset, name="offset", minimum=0)
     for c, n in want.items():
         orders[c] = _class_order(ds.labels, c, seed)[offset:]
         if n > orders[c].size:

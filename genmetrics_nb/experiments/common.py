@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
+from genmetrics_nb.util.checks import check_int
 
 __all__ = ["check_classes", "frame", "load_labeled", "reemit_once"]
 
@@ -26,9 +26,10 @@ def check_classes(classes, n_classes: int, *, name="classes") -> list[int]:
         return list(range(n_classes))
     out = []
     for c in classes:
-        if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c < n_classes:
+        c = check_int(c, name=f"{name}[i]", hint=f"{name} holds class indices in 0..{n_classes - 1}")
+        if not 0 <= c < n_classes:
             raise ValueError(f"{name} must hold class indices in 0..{n_classes - 1}, got {c!r}")
-        out.append(int(c))
+        out.append(c)
     if len(set(out)) != len(out):
         raise ValueError(f"{name} lists a class twice: {out}")
     return out

@@ -85,9 +85,9 @@ class BlurSweep:
     Attributes
     ----------
     kernels : tuple of int
-    vs_real : tuple of SegmentationScores
+    vs_real : tuple of SegmentationResult
         Blurred image's segmentation against the unblurred image's (the document).
-    vs_truth : tuple of SegmentationScores or None
+    vs_truth : tuple of SegmentationResult or None
         Against ground-truth labels (pix2pix); ``kernels[0] == 1`` is then the
         real images' own score, the ceiling.
     segmenter : str
@@ -178,8 +178,8 @@ def fcn_score_blur_sweep(
     passing several images accumulates the confusion matrix over all of them.
     """
     x = check_uint8_images(images, name="images", channels=3)
-    kernels = tuple(int(k) for k in kernels)
-    if not kernels or any(k < 1 for k in kernels):
+    kernels = tuple(check_int(k, name="kernels[i]", minimum=1) for k in kernels)
+    if not kernels:
         raise ValueError(f"kernels must be a non-empty sequence of positive ints, got {kernels!r}")
     batch_size = check_int(batch_size, name="batch_size", minimum=1)
     seg = resolve_segmenter(segmenter, device)

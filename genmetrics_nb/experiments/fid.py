@@ -74,7 +74,7 @@ def _fid_with_interval(a, b, *, n_boot, ci, seed, device):
 
     if n_boot >= 2:
         b_ = bootstrap("fid", a, b, n_boot=n_boot, ci=ci, seed=seed, device=device, progress=False)
-        return b_.estimate, b_.low, b_.high
+        return b_.value, b_.low, b_.high
     from genmetrics_nb.device import resolve
 
     dev = resolve(device)

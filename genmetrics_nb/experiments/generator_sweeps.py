@@ -18,21 +18,23 @@ class SweepResult:
         Label -> uint8 ``N x C x H x W`` sample images (for grids).
     settings : dict
         The arguments that produced the table.
-    headline : dict
-        The numbers a report records (``gm.record("...", result.headline)``).
+    summary : dict
+        The numbers a report records (``gm.record("...", result.summary)``).
+        Sweeps call them a summary; ``value`` and ``bootstrap_fields`` belong
+        to metric results (:mod:`genmetrics_nb.metrics.result`).
     details : dict
         Extra per-run objects (e.g. :class:`~genmetrics_nb.metrics.generator.ppl.PPLResult`).
     """
 
     table: object
-    samples: dict
+    samples: dict = dataclasses.field(repr=False)
     settings: dict
-    headline: dict
+    summary: dict
     details: dict = dataclasses.field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
         return {"table": self.table.to_dict(orient="records"), "settings": self.settings,
-                "headline": self.headline}
+                "summary": self.summary}
 
 
 def by_key(sub, key, col):

@@ -69,7 +69,7 @@ def inception_score_experiment(
 
     classes = feats.classes
     per_class = tuple({"class": feats.class_names[c],
-                       "is": inception_score(feats.rows(c, 0, n, output=output), splits=1, device=device).mean}
+                       "is": inception_score(feats.rows(c, 0, n, output=output), splits=1, device=device).value}
                       for c in classes)
     rng = np.random.default_rng(seed)
     mixtures = []
@@ -79,10 +79,10 @@ def inception_score_experiment(
             counts = [n // m + (1 if i < n % m else 0) for i in range(m)]
             x = np.concatenate([feats.rows(int(c), 0, k, output=output) for c, k in zip(chosen, counts)])
             mixtures.append({"classes": m, "repeat": r,
-                             "is": inception_score(x, splits=1, device=device).mean})
+                             "is": inception_score(x, splits=1, device=device).value})
     union = feats.stack(start=0, stop=n, output=output)
     union = union[np.random.default_rng(seed).permutation(len(union))]  # mix the classes over splits
-    splits = tuple({"splits": int(s), "is_mean": r.mean, "is_std": r.std}
+    splits = tuple({"splits": int(s), "is_mean": r.value, "is_std": r.std}
                    for s in split_counts
                    for r in [inception_score(union, splits=int(s), device=device)])
     return ISExperiment(per_class, tuple(mixtures), splits, int(n))

@@ -74,17 +74,17 @@ class ClassScoreTable:
 
 
 def class_score_table(scores: dict, *, class_names) -> ClassScoreTable:
-    """Collect per-class IoU and Dice of several :class:`SegmentationScores` into one table.
+    """Collect per-class IoU and Dice of several :class:`SegmentationResult` into one table.
 
     Parameters
     ----------
-    scores : dict of str to SegmentationScores
+    scores : dict of str to SegmentationResult
         E.g. ``{"FCN-32s": s32, "FCN-16s": s16, "FCN-8s": s8}``.
     class_names : sequence of str
         One name per class; must match each result's ``num_classes``.
     """
     if not scores:
-        raise ValueError("scores is empty; pass a dict of model name -> SegmentationScores")
+        raise ValueError("scores is empty; pass a dict of model name -> SegmentationResult")
     names = tuple(class_names)
     for m, s in scores.items():
         if len(s.per_class_iou) != len(names):
@@ -137,7 +137,7 @@ def compare_variants(scores: dict, *, expected=("FCN-8s", "FCN-16s", "FCN-32s"))
 
     Parameters
     ----------
-    scores : dict of str to SegmentationScores
+    scores : dict of str to SegmentationResult
         Must contain every name in ``expected``.
     expected : sequence of str
         Names in the expected order, best first.

@@ -42,17 +42,17 @@ def separability_sweep(checkpoints=None, *, spaces=("z", "w"), classifier="shipp
         details[f"{name} {space}"] = r
         for attr, h in r.entropies.items():
             rows.append({"checkpoint": name, "iteration": iteration_of(gen), "space": space, "attribute": attr,
-                         "entropy_bits": h, "score": r.score})
+                         "entropy_bits": h, "score": r.value})
     samples = {name: g.generate(16, seed=seed, psi=psi, progress=False) for name, g in gens.items()}
     settings = dict(spaces=list(spaces), num_samples=num_samples, keep=keep, psi=psi, seed=seed, classifier=clf.name)
     table = pd.DataFrame(rows)
     final = list(gens)[-1]
-    headline = {"final_checkpoint": final}
+    summary = {"final_checkpoint": final}
     for space, g in table.groupby("space", sort=False):
         fin = g[g["checkpoint"] == final]
-        headline[f"score_{space}"] = float(fin["score"].iloc[0])
-        headline[f"entropies_{space}"] = by_key(fin, "attribute", "entropy_bits")
+        summary[f"score_{space}"] = float(fin["score"].iloc[0])
+        summary[f"entropies_{space}"] = by_key(fin, "attribute", "entropy_bits")
         tot = g.drop_duplicates("checkpoint")
         key = "iteration" if tot["iteration"].notna().all() else "checkpoint"
-        headline[f"score_{space}_by_iteration"] = by_key(tot, key, "score")
-    return SweepResult(table, samples, settings, headline, details)
+        summary[f"score_{space}_by_iteration"] = by_key(tot, key, "score")
+    return SweepResult(table, samples, settings, summary, details)

@@ -53,7 +53,7 @@ def ppl_sweep(checkpoints=None, *, spaces=("z", "w"), samplings=("full", "end"),
                    crop=crop, psi=psi, seed=seed, device=device, progress=False)
         details[f"{name} psi={psi:g} {space}/{sampling}"] = r
         rows.append({"checkpoint": name, "iteration": iteration_of(gen), "psi": psi, "space": space,
-                     "sampling": sampling, "ppl": r.ppl, "std": r.std, "num_kept": r.num_kept, "distance": r.distance})
+                     "sampling": sampling, "ppl": r.value, "std": r.std, "num_kept": r.num_kept, "distance": r.distance})
     for name, psi in runs:
         samples[f"{name} psi={psi:g}"] = gens[name].generate(16, seed=seed, psi=psi, progress=False)
     settings = dict(spaces=list(spaces), samplings=list(samplings), psis=[float(p) for p in psis],
@@ -61,11 +61,11 @@ def ppl_sweep(checkpoints=None, *, spaces=("z", "w"), samplings=("full", "end"),
                     epsilon=epsilon, crop=crop, seed=seed)
     table = pd.DataFrame(rows)
     final, target = final_name(runs), runs[-1][0]
-    headline = {"distance": settings["distance"], "final_checkpoint": final}
+    summary = {"distance": settings["distance"], "final_checkpoint": final}
     for (space, sampling), g in table.groupby(["space", "sampling"], sort=False):
         at1 = g[g["psi"] == 1.0]
         key = "iteration" if at1["iteration"].notna().all() else "checkpoint"
-        headline[f"{space}_{sampling}"] = float(at1[at1["checkpoint"] == final]["ppl"].iloc[0])
-        headline[f"{space}_{sampling}_by_iteration"] = by_key(at1, key, "ppl")
-        headline[f"{space}_{sampling}_by_psi"] = by_key(g[g["checkpoint"] == target].sort_values("psi"), "psi", "ppl")
-    return SweepResult(table, samples, settings, headline, details)
+        summary[f"{space}_{sampling}"] = float(at1[at1["checkpoint"] == final]["ppl"].iloc[0])
+        summary[f"{space}_{sampling}_by_iteration"] = by_key(at1, key, "ppl")
+        summary[f"{space}_{sampling}_by_psi"] = by_key(g[g["checkpoint"] == target].sort_values("psi"), "psi", "ppl")
+    return SweepResult(table, samples, settings, summary, details)

@@ -61,7 +61,7 @@ class DistortionSweep:
             out[kind] = None if below.empty else below["strength"].iloc[0].item()
         return out
 
-    def headline(self) -> dict:
+    def summary(self) -> dict:
         """Numbers for results.json: where PSNR crosses 30 dB, then means at each sweep's ends."""
         out = {f"psnr_below_30db_{kind}": (s if s is not None else "never") for kind, s in self.crossing().items()}
         m = self.mean()
@@ -71,7 +71,7 @@ class DistortionSweep:
                     out[f"{metric}_{kind}_{_fmt(row['strength'])}"] = float(row[metric])
         return out
 
-    def summary(self) -> str:
+    def statement(self) -> str:
         """What each metric responded to, in words, from the numbers."""
         lines = []
         cross = self.crossing()

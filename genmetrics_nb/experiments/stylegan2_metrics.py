@@ -12,6 +12,7 @@ from genmetrics_nb.experiments.generator_sweeps import (
     load_generators,
     psi_runs,
 )
+from genmetrics_nb.util.checks import check_choice, check_int
 
 __all__ = ["metric_table"]
 
@@ -83,10 +84,10 @@ def metric_table(checkpoints=None, *, psis=(0.5, 0.7, 1.0), psi_checkpoint=None,
     from genmetrics_nb.metrics.generator.separability import linear_separability
     from genmetrics_nb.zoo.checkpoints import classifier_logits, load_classifier
 
-    if is_source not in ("classifier", "extractor"):
-        raise ValueError(f"is_source must be 'classifier' or 'extractor', got {is_source!r}")
-    if isinstance(num_images, bool) or not isinstance(num_images, int) or num_images < k + 2:
-        raise ValueError(f"num_images must be an int > k + 1 = {k + 1}, got {num_images!r}")
+    check_choice(is_source, name="is_source", choices=("classifier", "extractor"))
+    k = check_int(k, name="k", minimum=1)
+    num_images = check_int(num_images, name="num_images", minimum=k + 2,
+                           hint=f"precision/recall with k={k} needs more than k + 1 images")
     gens = load_generators(checkpoints, device=device)
     runs = psi_runs(gens, psis, psi_checkpoint)
     clf = load_classifier(device=device) if isinstance(classifier, str) and classifier == "shipped" else classifier
@@ -118,22 +119,22 @@ def metric_table(checkpoints=None, *, psis=(0.5, 0.7, 1.0), psi_checkpoint=None,
         images = gen.generate(num_images, seed=seed, psi=psi, progress=False)
         samples[f"{name} psi={psi:g}"] = images[:32]
         feats = extract_features(images, extractor, **fx)
-        fid = fid(real_feats, feats)
+        fd = fid(real_feats, feats)
         pr_feats = extract_features(images, pr_extractor, **fx) if pr_extractor else feats
         pr = precision_recall(real_pr[pr_out], pr_feats[pr_out], k=k, device=device, progress=False)
         logits = classifier_logits(images, clf, device=device) if is_source == "classifier" else feats["logits"]
         isc = inception_score(logits, splits=is_splits)
-        row = {"checkpoint": name, "iteration": iteration_of(gen), "psi": psi, "is": isc.mean, "is_std": isc.std,
-               "fid": fid.value, "precision": pr.precision, "recall": pr.recall}
+        row = {"checkpoint": name, "iteration": iteration_of(gen), "psi": psi, "is": isc.value, "is_std": isc.std,
+               "fid": fd.value, "precision": pr.precision, "recall": pr.recall}
         if ppl_samples:
             p = ppl_fn(gen, space="w" if gen.has_mapping else "z", sampling="end", num_samples=ppl_samples,
                        distance=ppl_dist, crop=ppl_crop, psi=psi, seed=seed, device=device, progress=False)
-            row["ppl"] = p.ppl
+            row["ppl"] = p.value
             details[f"ppl {name} psi={psi:g}"] = p
         if ls_samples and clf is not None:
             ls = linear_separability(gen, clf, num_samples=ls_samples, keep=ls_keep,
                                      space="w" if gen.has_mapping else "z", psi=psi, seed=seed, progress=False)
-            row["ls"] = ls.score
+            row["ls"] = ls.value
             details[f"ls {name} psi={psi:g}"] = ls
         row["seconds"] = round(time.perf_counter() - t0, 2)
         rows.append(row)
@@ -147,10 +148,10 @@ def metric_table(checkpoints=None, *, psis=(0.5, 0.7, 1.0), psi_checkpoint=None,
     cols = [c for c in ("is", "fid", "precision", "recall", "ppl", "ls") if c in table.columns]
     at1 = table[table["psi"] == 1.0]
     key = "iteration" if at1["iteration"].notna().all() else "checkpoint"
-    headline = {
+    summary = {
         "final_checkpoint": final,
         "final": {c: float(table[(table["checkpoint"] == final) & (table["psi"] == 1.0)][c].iloc[0]) for c in cols},
         "by_iteration": {c: by_key(at1, key, c) for c in cols},
         "by_psi": {c: by_key(table[table["checkpoint"] == target].sort_values("psi"), "psi", c) for c in cols},
     }
-    return SweepResult(table, samples, settings, headline, details)
+    return SweepResult(table, samples, settings, summary, details)

@@ -15,6 +15,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from genmetrics_nb.util.checks import check_uint8_images
+
 __all__ = ["Extractor", "PRECISIONS", "precision_context"]
 
 #: Numeric modes accepted by ``precision=``.
@@ -142,23 +144,9 @@ class Extractor:
         """Validate ``uint8`` images and move them to the device as ``float32`` 0..255 RGB."""
         import torch
 
+        x = check_uint8_images(x, name="images", channels=(1, 3), keep_torch=True)
         if isinstance(x, np.ndarray):
             x = torch.from_numpy(np.ascontiguousarray(x))
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(
-                f"images must be a uint8 torch.Tensor or numpy array, got {type(x).__name__}; "
-                "load files with gm.load_images first"
-            )
-        if x.dtype != torch.uint8:
-            raise TypeError(
-                f"images have dtype {x.dtype}; extractors take uint8 N x 3 x H x W. Convert "
-                "floats with gm.images.as_uint8(x, value_range=(0, 1)) (or (-1, 1), (0, 255))"
-            )
-        if x.ndim != 4 or x.shape[1] not in (1, 3):
-            raise ValueError(
-                f"images must be N x 3 x H x W (or N x 1 x H x W), got shape {tuple(x.shape)}; "
-                "channels-last arrays go through gm.load_images first"
-            )
         x = x.to(self.device, non_blocking=True)
         if x.shape[1] == 1:
             x = x.expand(-1, 3, -1, -1)

@@ -35,7 +35,6 @@ import json
 import os
 import shutil
 import socket
-import tempfile
 import time
 import warnings
 import zipfile
@@ -43,7 +42,9 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+
 from genmetrics_nb.util.checks import is_torch
+from genmetrics_nb.util.io import atomic_write, remove_quietly
 
 __all__ = [
     "CacheCorruptionWarning",
@@ -90,22 +91,9 @@ def cache_key(parts: dict) -> str:
 
 
 def atomic_savez(path, arrays: dict) -> None:
-    """``np.savez`` to a temporary file next to ``path``, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp.npz")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """``np.savez`` to a temporary file next to ``path``, synced, then renamed into place."""
+    with atomic_write(path, suffix=".tmp.npz", fsync=True) as fh:
+        np.savez(fh, **arrays)
 
 
 def arrays_sha256(arrays: dict) -> str:
@@ -173,10 +161,7 @@ def _discard_corrupt(path: Path, reason: str, what: str) -> None:
         CacheCorruptionWarning,
         stacklevel=3,
     )
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+    remove_quietly(path)
 
 
 def save_entry(root, key: str, arrays: dict, index: np.ndarray, meta: dict) -> Path:

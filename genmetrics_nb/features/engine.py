@@ -1,9 +1,11 @@
 """The streaming feature-extraction engine.
 
 :func:`extract_features` runs a registered extractor over a source of images
-(a folder, a list of files, an array or tensor, or a Dataset) and returns
-float32 ``N x D`` arrays for the requested outputs. Files are decoded in
-DataLoader worker processes and travel to the device as ``uint8``; the
+(a folder, a list of files, an archive, an ``.npy``/``.npz`` image array,
+an array or tensor, a generator source, or a Dataset) and returns float32
+``N x D`` arrays for the requested outputs. Files and archive members are
+decoded in DataLoader worker processes, array files and generators are read
+a batch at a time, and images travel to the device as ``uint8``; the
 conversion to float, the resize and the normalisation happen on the device,
 under :func:`torch.inference_mode`. Memory grows only with the output
 features themselves. :func:`feature_stats` streams the same batches into a
@@ -27,7 +29,8 @@ import numpy as np
 
 from genmetrics_nb.features import cache as fcache
 from genmetrics_nb.features import distributed as dd
-from genmetrics_nb.util.checks import is_torch
+from genmetrics_nb.images import DECODING_VERSION
+from genmetrics_nb.util.checks import check_choice, check_int, is_torch
 
 __all__ = ["Features", "extract_features", "feature_stats"]
 
@@ -161,19 +164,40 @@ def _collate(batch):
 
 @dataclass
 class _Source:
-    kind: str  # "array", "files" or "dataset"
+    kind: str  # "array", "files", "archive", "stream" or "dataset"
     n: int
-    data: object  # uint8 array/tensor, ImageFolder or Dataset
+    data: object  # uint8 array/tensor, ImageFolder, ArchiveImages, a read_batch source, or Dataset
     fingerprint: str | None
     description: str
     files: list | None = None
 
 
 def _prepare_source(source, *, value_range, on_error) -> _Source:
+    from genmetrics_nb import image_sets
     from genmetrics_nb import images as gi
 
     if isinstance(source, tuple) and hasattr(source, "images") and hasattr(source, "_fields"):
         source = source.images  # LabeledImages from gm.datasets
+    if isinstance(source, (str, os.PathLike)) and os.path.isfile(source):
+        if image_sets.is_archive(source):
+            source = image_sets.ArchiveImages(source, on_error=on_error)
+        elif os.fspath(source).lower().endswith((".npy", ".npz")):
+            source = image_sets.ArrayFileImages(source, value_range=value_range)
+    if isinstance(source, image_sets.ArchiveImages):
+        return _Source("archive", len(source), source, source.fingerprint, repr(source), source.files)
+    if isinstance(source, gi.ImageFolder):  # and image_sets.LabeledImageFolder
+        fp = fcache.fingerprint_files(source.files)
+        if source.size is not None or source.channels != 3:  # options that change the pixels
+            fp = fcache.cache_key({"files": fp, "size": source.size, "channels": source.channels})
+        desc = getattr(source, "root", None) or f"{len(source.files)} files"
+        return _Source("files", len(source), source, fp, f"{type(source).__name__} {desc}", source.files)
+    if callable(getattr(source, "read_batch", None)) and hasattr(source, "__len__"):
+        # streamed in order in this process: ArrayFileImages, GeneratorSource, or alike
+        n = len(source)
+        if n == 0:
+            raise ValueError("source is empty")
+        desc = getattr(source, "description", None) or repr(source)
+        return _Source("stream", n, source, fcache.source_fingerprint("stream", source), desc)
     if isinstance(source, (str, os.PathLike)) or (
         isinstance(source, (list, tuple)) and source and all(isinstance(p, (str, os.PathLike)) for p in source)
     ):
@@ -218,14 +242,8 @@ def _prepare_source(source, *, value_range, on_error) -> _Source:
 # ----------------------------------------------------------------------------
 # option checks
 # ----------------------------------------------------------------------------
-def _check_int(value, name, *, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _default_workers(kind):
-    if kind == "array":
+    if kind in ("array", "stream"):
         return 0
     return min(4, max(1, (os.cpu_count() or 2) - 1))
 
@@ -282,6 +300,13 @@ def _iter_batches(src, batch_ranges, *, num_workers, pin):
             if isinstance(xb, np.ndarray):
                 xb = torch.from_numpy(xb)
             yield np.arange(s, e, dtype=np.int64), xb, []
+        return
+    if src.kind == "stream":
+        import torch
+
+        for s, e in batch_ranges:
+            xb = src.data.read_batch(s, e)
+            yield np.arange(s, e, dtype=np.int64), (xb if is_torch(xb) else torch.from_numpy(xb)), []
         return
     from torch.utils.data import DataLoader
 
@@ -357,11 +382,10 @@ def _common(source, extractor, *, outputs, batch_size, num_workers, device, prec
     from genmetrics_nb.extractors.base import check_precision
     from genmetrics_nb.extractors.registry import get_extractor
 
-    batch_size = _check_int(batch_size, "batch_size", minimum=1)
+    batch_size = check_int(batch_size, name="batch_size", minimum=1)
     if chunk_size is not None:
-        chunk_size = _check_int(chunk_size, "chunk_size", minimum=1)
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+        chunk_size = check_int(chunk_size, name="chunk_size", minimum=1)
+    check_choice(on_error, name="on_error", choices=("raise", "skip"))
     if distributed not in ("auto", True, False):
         raise ValueError(f"distributed must be 'auto', True or False, got {distributed!r}")
     if not (isinstance(cache, bool) or isinstance(cache, (str, os.PathLike))):
@@ -385,7 +409,7 @@ def _common(source, extractor, *, outputs, batch_size, num_workers, device, prec
     src = _prepare_source(source, value_range=value_range, on_error=on_error)
     if num_workers is None:
         num_workers = _default_workers(src.kind)
-    num_workers = _check_int(num_workers, "num_workers", minimum=0)
+    num_workers = check_int(num_workers, name="num_workers", minimum=0)
     import torch
 
     key_parts = {
@@ -398,6 +422,7 @@ def _common(source, extractor, *, outputs, batch_size, num_workers, device, prec
         "outputs": list(names),
         "precision": precision,
         "on_error": on_error,
+        "decoding": DECODING_VERSION,
         "package": __version__,
         "torch": torch.__version__,
     }
@@ -419,7 +444,7 @@ def _common(source, extractor, *, outputs, batch_size, num_workers, device, prec
     if cache is False:
         key, why = None, "off (cache=False)"
     elif src.fingerprint is None:
-        key, why = None, "off (the dataset has no 'fingerprint' attribute)"
+        key, why = None, f"off (the {src.kind} source has no 'fingerprint')"
     else:
         key, why = fcache.cache_key(key_parts), None
     return ext, names, src, key, root, why, meta, num_workers
@@ -446,11 +471,22 @@ def extract_features(
 
     Parameters
     ----------
-    source : folder, list of files, array, tensor, Dataset or LabeledImages
+    source : folder, files, archive, array file, array, tensor, Dataset or generator source
         Anything :func:`genmetrics_nb.load_images` takes (files are decoded
-        lazily in DataLoader workers, not loaded up front), or a Dataset whose
-        items are ``uint8`` ``C x H x W`` images (or tuples starting with one).
-        Give a Dataset a ``fingerprint`` attribute (str) to make it cacheable.
+        lazily in DataLoader workers, not loaded up front); a ``.zip`` or
+        ``.tar``/``.tar.gz``/``.tgz`` archive of image files (members decoded
+        one at a time, each worker opening the archive itself,
+        :class:`~genmetrics_nb.image_sets.ArchiveImages`); an ``.npy`` file or
+        ``.npz`` (member ``arr_0``, as OpenAI guided-diffusion's samples) of
+        ``N x C x H x W`` or ``N x H x W x C`` images, read a batch at a time
+        (:class:`~genmetrics_nb.image_sets.ArrayFileImages`);
+        :func:`genmetrics_nb.image_sets.image_folder`, ``LabeledImages``; a
+        :class:`~genmetrics_nb.generators.GeneratorSource` (images generated
+        batch by batch); or a Dataset whose items are ``uint8`` ``C x H x W``
+        images (or tuples starting with one). Give a Dataset a
+        ``fingerprint`` attribute (str) to make it cacheable. Any object with
+        ``len()`` and ``read_batch(start, stop)`` returning ``uint8``
+        ``N x C x H x W`` rows is streamed in order the same way.
     extractor : str or Extractor
         A name from :func:`genmetrics_nb.list_extractors` or a built extractor.
     outputs : str or list of str, optional

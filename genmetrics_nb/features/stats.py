@@ -36,7 +36,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-from genmetrics_nb.util.checks import is_torch
+
+from genmetrics_nb.util.checks import check_int, is_torch
 
 __all__ = ["FeatureStats"]
 
@@ -102,9 +103,9 @@ class FeatureStats:
     """
 
     def __init__(self, dim: int | None = None, *, meta: dict | None = None):
-        if dim is not None and (not isinstance(dim, (int, np.integer)) or dim <= 0):
-            raise ValueError(f"dim must be a positive int, got {dim!r}")
-        self.dim = None if dim is None else int(dim)
+        if dim is not None:
+            dim = check_int(dim, name="dim", minimum=1, hint="pass None to take it from the first batch")
+        self.dim = dim
         self.n = 0
         self.sum = None if dim is None else np.zeros(self.dim)
         self.outer = None if dim is None else np.zeros((self.dim, self.dim))

@@ -7,6 +7,8 @@
   StyleGAN2-ADA / StyleGAN3 networks.
 - :class:`SmallStyleGAN`: the small style-based architecture of the shipped
   Fashion-MNIST generator (see :mod:`genmetrics_nb.zoo`).
+- :class:`GeneratorSource`: a generator's images as a source for the distribution
+  metrics, drawn batch by batch with a fingerprint for the feature cache.
 - :class:`AttributeClassifier`: a classifier of attributes on generated
   images (linear separability's labeller).
 """
@@ -22,10 +24,12 @@ from genmetrics_nb.generators.adapters import (
 )
 from genmetrics_nb.generators.attributes import AttributeClassifier
 from genmetrics_nb.generators.protocol import Generator
+from genmetrics_nb.generators.source import GeneratorSource
 
 __all__ = [
     "AttributeClassifier",
     "Generator",
+    "GeneratorSource",
     "ModuleGenerator",
     "StyleGANGenerator",
     "SmallStyleGAN",

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from genmetrics_nb.generators.protocol import Generator, check_value_range
+from genmetrics_nb.util.checks import check_choice, check_int
 
 __all__ = ["ModuleGenerator", "StyleGANGenerator", "load_stylegan_pickle", "check_generator"]
 
@@ -53,8 +54,7 @@ class ModuleGenerator(Generator):
 
         if not callable(module):
             raise TypeError(f"module must be callable (z -> images), got {type(module).__name__}")
-        if isinstance(z_dim, bool) or not isinstance(z_dim, (int, np.integer)) or z_dim < 1:
-            raise ValueError(f"z_dim must be a positive int (the latent size), got {z_dim!r}")
+        z_dim = check_int(z_dim, name="z_dim", minimum=1, hint="z_dim is the latent size")
         if mapping is not None and not callable(mapping):
             raise TypeError(f"mapping must be callable (z -> w) or None, got {type(mapping).__name__}")
         self.value_range = check_value_range(value_range)
@@ -134,8 +134,7 @@ class StyleGANGenerator(Generator):
                 f"G is class-conditional (c_dim={G.c_dim}); the generator metrics support unconditional "
                 "networks only"
             )
-        if noise_mode not in ("const", "random", "none"):
-            raise ValueError(f"noise_mode must be 'const', 'random' or 'none', got {noise_mode!r}")
+        check_choice(noise_mode, name="noise_mode", choices=("const", "random", "none"))
         self.device = resolve(device)
         self.G = copy.deepcopy(G).eval().requires_grad_(False).to(self.device)
         self.noise_mode = noise_mode

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Generator", "check_psi", "check_value_range"]
+from genmetrics_nb.util.checks import check_int
+
+__all__ = ["Generator", "check_psi", "check_value_range", "images_to_uint8"]
 
 
 class Generator:
@@ -112,8 +114,8 @@ class Generator:
         import torch
         from tqdm.auto import tqdm
 
-        _check_positive_int(n, "n")
-        _check_positive_int(batch_size, "batch_size")
+        n = check_int(n, name="n", minimum=1)
+        batch_size = check_int(batch_size, name="batch_size", minimum=1)
         check_psi(psi, self)
         rng = np.random.default_rng(int(seed))
         lo, hi = (float(v) for v in self.value_range)
@@ -123,9 +125,7 @@ class Generator:
                 stop = min(start + batch_size, n)
                 z = self.sample_z(stop - start, rng=rng)
                 self.randomize_noise(rng=rng)
-                img = self(z, psi=psi).float().clamp(lo, hi)
-                u8 = torch.round((img - lo) * (255.0 / (hi - lo))).to(torch.uint8)
-                out[start:stop] = u8.cpu().numpy()
+                out[start:stop] = images_to_uint8(self(z, psi=psi), (lo, hi))
         return out
 
     def __repr__(self):
@@ -135,21 +135,31 @@ class Generator:
         )
 
 
-def _check_positive_int(v, name):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{name} must be a positive int, got {v!r}")
-
-
 def check_psi(psi, gen) -> float:
     """Validate a truncation psi for ``gen``."""
-    if isinstance(psi, bool) or not isinstance(psi, (int, float, np.floating)) or not np.isfinite(psi):
+    if isinstance(psi, bool) or not isinstance(psi, (int, float, np.integer, np.floating)):
         raise TypeError(f"psi must be a finite number (1.0 = no truncation), got {psi!r}")
+    if not np.isfinite(psi):
+        raise ValueError(f"psi must be a finite number (1.0 = no truncation), got {psi!r}")
     if psi != 1.0 and not gen.has_mapping:
         raise ValueError(
             f"psi={psi} needs a mapping network with an average w, and generator {gen.name!r} "
             "has none; use psi=1.0"
         )
     return float(psi)
+
+
+def images_to_uint8(img, value_range) -> np.ndarray:
+    """A generator's float images as uint8 ``N x C x H x W`` numpy: clipped to ``value_range``, rounded.
+
+    The one conversion of :meth:`Generator.generate` and of streamed
+    generator sources, so that both give the same bytes.
+    """
+    import torch
+
+    lo, hi = (float(v) for v in value_range)
+    img = img.float().clamp(lo, hi)
+    return torch.round((img - lo) * (255.0 / (hi - lo))).to(torch.uint8).cpu().numpy()
 
 
 def check_value_range(value_range) -> tuple[float, float]:

@@ -20,10 +20,11 @@ import pkgutil
 def __getattr__(name):
     if name.startswith("_"):
         raise AttributeError(name)
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        if info.name == name:
-            return module
+    names = [info.name for info in pkgutil.iter_modules(__path__)]
+    for module_name in names:  # public names first: a function may share its module's name
+        module = importlib.import_module(f"{__name__}.{module_name}")
         if name in getattr(module, "__all__", ()):
             return getattr(module, name)
+    if name in names:
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"genmetrics_nb.plots has no plot function {name!r}")

@@ -98,7 +98,7 @@ def plot_class_scores(scores: dict, *, class_names, name: str = "class-scores"):
 
     Parameters
     ----------
-    scores : dict of str to SegmentationScores
+    scores : dict of str to SegmentationResult
     class_names : list of str
     """
     fig, axes = new_figure(2, 1, width=10, height=3.2)

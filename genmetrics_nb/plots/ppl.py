@@ -41,8 +41,8 @@ def ppl_histogram(results: dict, *, name: str = "ppl-histogram"):
         if v.size == 0:
             continue
         bins = np.logspace(np.log10(v.min()), np.log10(v.max() * 1.0001), 40)
-        _, _, patches = ax.hist(v, bins=bins, histtype="step", lw=1.5, label=f"{label}: PPL {r.ppl:.3g}")
-        ax.axvline(r.ppl, ls="--", lw=1.2, color=patches[0].get_edgecolor())
+        _, _, patches = ax.hist(v, bins=bins, histtype="step", lw=1.5, label=f"{label}: PPL {r.value:.3g}")
+        ax.axvline(r.value, ls="--", lw=1.2, color=patches[0].get_edgecolor())
     ax.set_xscale("log")
     ax.set_xlabel("per-pair distance / epsilon^2 (log scale)")
     ax.set_ylabel("number of latent pairs")

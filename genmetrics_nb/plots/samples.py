@@ -4,17 +4,16 @@ from __future__ import annotations
 import numpy as np
 
 from genmetrics_nb.plots.core import finish, new_figure
+from genmetrics_nb.util.checks import check_int, check_uint8_images, is_torch
 
 __all__ = ["sample_grid", "checkpoint_samples"]
 
 
 def _grid(images, nrow):
     """uint8 N x C x H x W -> one H' x W' (x 3) mosaic with 1-px gaps."""
-    x = np.asarray(images)
-    if x.ndim != 4 or x.dtype != np.uint8:
-        raise TypeError(f"images must be uint8 N x C x H x W, got {x.dtype} with shape {x.shape}")
+    x = check_uint8_images(images if is_torch(images) else np.asarray(images), name="images")
     n, c, h, w = x.shape
-    ncol = int(nrow)
+    ncol = check_int(nrow, name="nrow", minimum=1)
     rows = -(-n // ncol)
     canvas = np.full((rows * (h + 1) + 1, ncol * (w + 1) + 1, c), 255, np.uint8)
     for i in range(n):

@@ -2,8 +2,8 @@
 
 Under the report runner, ``$GENMETRICS_RECORDS`` names a JSON file; every call
 rewrites it atomically so that a notebook that dies later keeps the numbers
-it had already recorded. Interactively the values are kept in memory and
-shown in the notebook.
+it had already recorded. Interactively the values are kept in memory
+(:func:`recorded`). ``record`` returns nothing, so no report shows a raw repr.
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import json
 import math
 import os
 import re
-import tempfile
-from pathlib import Path
+
+from genmetrics_nb.util.io import atomic_write_json
 
 __all__ = ["record", "recorded", "to_jsonable", "RECORDS_ENV"]
 
@@ -65,36 +65,29 @@ def record(name, value=None):
 
     Returns
     -------
-    The value (or the dict), unchanged, so ``x = gm.record("fid", gm.fid(...))`` works.
+    None
+        Nothing, so a ``gm.record(...)`` that ends a notebook cell shows
+        nothing. Assign a result first, record it, then show it::
+
+            r = gm.fid(real, fake)
+            gm.record("fid", r)
+            r
     """
     if isinstance(name, dict):
         if value is not None:
             raise TypeError("record(mapping) takes no value; pass record(name, value) or record({name: value})")
         for key, val in name.items():
             record(key, val)
-        return name
+        return None
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise ValueError(f"name must be a non-empty string of letters, digits, '_', '-', '.', got {name!r}")
     _RECORDS[name] = to_jsonable(value)
     path = os.environ.get(RECORDS_ENV)
     if path:
-        _atomic_write_json(Path(path), _RECORDS)
-    return value
+        atomic_write_json(path, _RECORDS)
+    return None
 
 
 def recorded() -> dict:
     """A copy of everything recorded so far in this process."""
     return json.loads(json.dumps(_RECORDS))
-
-
-def _atomic_write_json(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -20,12 +20,12 @@ References
 """
 from __future__ import annotations
 
-import functools
-import os
-
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from genmetrics_nb.util.checks import check_choice, check_int, check_uint8_images
 
 __all__ = ["FCN", "ENCODERS", "VARIANTS", "bilinear_kernel", "encoder_id"]
 
@@ -40,17 +40,11 @@ _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-@functools.lru_cache(maxsize=8)
-def _digest(path: str, size: int, mtime_ns: int) -> str:
+def file_digest(path) -> str:
+    """sha256 of a weights file, memoised by the weight manager: several FCNs share one encoder file."""
     from genmetrics_nb.weights.manager import sha256_file
 
     return sha256_file(path)
-
-
-def file_digest(path) -> str:
-    """sha256 of a weights file, memoised on (path, size, mtime): several FCNs share one encoder file."""
-    st = os.stat(path)
-    return _digest(os.fspath(path), st.st_size, st.st_mtime_ns)
 
 
 def bilinear_kernel(channels: int, size: int) -> torch.Tensor:
@@ -155,12 +149,6 @@ def encoder_id(encoder: nn.Module) -> str:
     return f"{encoder.name}:{d[:16] if d else 'random'}"
 
 
-def _check_choice(value, name, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return value
-
-
 class FCN(nn.Module):
     """A fully convolutional network: encoder, "fc6/fc7" head, FCN decoder.
 
@@ -223,17 +211,14 @@ class FCN(nn.Module):
         seed: int = 0,
     ):
         super().__init__()
-        _check_choice(encoder, "encoder", ENCODERS)
-        _check_choice(variant, "variant", VARIANTS)
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
+        check_choice(encoder, name="encoder", choices=ENCODERS)
+        check_choice(variant, name="variant", choices=VARIANTS)
+        num_classes = check_int(num_classes, name="num_classes", minimum=2)
         if not 0.0 <= float(dropout) < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         hc, hk = _HEAD_DEFAULTS[encoder]
         if head_channels is not None:
-            if isinstance(head_channels, bool) or not isinstance(head_channels, int) or head_channels < 1:
-                raise ValueError(f"head_channels must be a positive int or None, got {head_channels!r}")
-            hc = head_channels
+            hc = check_int(head_channels, name="head_channels", minimum=1, hint="pass None for the encoder's default")
         self.config = dict(
             encoder=encoder, variant=variant, num_classes=num_classes, head_channels=hc,
             freeze_encoder=bool(freeze_encoder), dropout=float(dropout),
@@ -310,17 +295,9 @@ class FCN(nn.Module):
 
     def preprocess(self, images) -> torch.Tensor:
         """``uint8`` ``N x 3 x H x W`` images (NumPy or torch) -> normalised float32, same size."""
+        images = check_uint8_images(images, name="images", channels=3, keep_torch=True)
         if not torch.is_tensor(images):
-            import numpy as np
-
             images = torch.from_numpy(np.ascontiguousarray(images))
-        if images.dtype != torch.uint8:
-            raise TypeError(
-                f"images must be uint8 N x 3 x H x W, got dtype {images.dtype}; convert floats with "
-                "genmetrics_nb.images.as_uint8(x, value_range=...)"
-            )
-        if images.ndim != 4 or images.shape[1] != 3:
-            raise ValueError(f"images must be N x 3 x H x W, got shape {tuple(images.shape)}")
         dev = next(self.parameters()).device
         return self.encoder.normalise(images.to(dev).float())
 

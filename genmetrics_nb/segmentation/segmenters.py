@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from genmetrics_nb.util.checks import check_int, check_uint8_images
+
 __all__ = [
     "Segmenter",
     "get_segmenter",
@@ -88,15 +90,8 @@ class Segmenter:
         from tqdm.auto import tqdm
 
         as_torch = torch.is_tensor(images)
-        x_all = images if as_torch else np.asarray(images)
-        if x_all.dtype != (torch.uint8 if as_torch else np.uint8):
-            raise TypeError(
-                f"images must be uint8, got {x_all.dtype}; convert with genmetrics_nb.images.as_uint8(x, value_range=...)"
-            )
-        if x_all.ndim != 4 or x_all.shape[1] != 3:
-            raise ValueError(f"images must be N x 3 x H x W, got shape {tuple(x_all.shape)}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        x_all = check_uint8_images(images, name="images", channels=3, keep_torch=True)
+        batch_size = check_int(batch_size, name="batch_size", minimum=1)
         h, w = x_all.shape[-2:]
         out = []
         with torch.no_grad():

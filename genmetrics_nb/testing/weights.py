@@ -32,6 +32,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from genmetrics_nb.util.io import atomic_write, atomic_write_json
+
 __all__ = ["FAKE_ARCHITECTURES", "build_fake_model", "install_fake_weights"]
 
 _FAKE_VERSION = 1
@@ -138,15 +140,8 @@ def _built_file(name: str, seed: int) -> Path:
     if f.is_file():
         return f
     model = build_fake_model(name, seed=seed)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{f.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        torch.save(model.state_dict(), tmp)
-        os.replace(tmp, f)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(f, suffix=".part") as fh:
+        torch.save(model.state_dict(), fh)
     return f
 
 
@@ -216,10 +211,7 @@ def install_fake_weights(names, home, *, seed: int = 0) -> dict:
             "description": f"FAKE random weights (seed {seed}) in the format of: {entry.description}",
             "source": "genmetrics_nb.testing.weights.install_fake_weights",
         }
-    home.mkdir(parents=True, exist_ok=True)
-    tmp = manifest_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(entries, indent=1, sort_keys=True))
-    os.replace(tmp, manifest_path)
+    atomic_write_json(manifest_path, entries, indent=1, sort_keys=True)
     return {
         "GENMETRICS_HOME": str(home),
         "GENMETRICS_MANIFEST": str(manifest_path),

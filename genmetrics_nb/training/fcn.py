@@ -19,9 +19,10 @@ import torch.nn.functional as F
 
 from genmetrics_nb.datasets.scenes import SegmentationScenes
 from genmetrics_nb.device import resolve
-from genmetrics_nb.metrics.segmentation.confusion import ConfusionMatrix, SegmentationScores
+from genmetrics_nb.metrics.segmentation.confusion import ConfusionMatrix, SegmentationResult
 from genmetrics_nb.segmentation.checkpoint import CHECKPOINT_FORMAT, atomic_torch_save
 from genmetrics_nb.segmentation.fcn import FCN
+from genmetrics_nb.util.checks import check_int, check_uint8_images
 
 __all__ = [
     "TRAIN_DEFAULTS",
@@ -103,7 +104,7 @@ class TrainedFCN:
     model : FCN
         The trained network (eval mode).
     history : TrainingHistory
-    val_scores : SegmentationScores or None
+    val_scores : SegmentationResult or None
         Scores on the validation set after the last epoch (background = 0).
     seconds : float
         Wall-clock training time, without the feature caching.
@@ -111,7 +112,7 @@ class TrainedFCN:
 
     model: FCN = dataclasses.field(repr=False, compare=False)
     history: TrainingHistory
-    val_scores: SegmentationScores | None
+    val_scores: SegmentationResult | None
     seconds: float
 
     def to_dict(self) -> dict:
@@ -146,8 +147,7 @@ def _check_data(data, name: str, model: FCN):
             )
         return data
     if isinstance(data, SegmentationScenes):
-        if data.images.ndim != 4 or data.images.shape[1] != 3 or data.images.dtype != np.uint8:
-            raise ValueError(f"{name}.images must be uint8 N x 3 x H x W, got {data.images.dtype} {data.images.shape}")
+        check_uint8_images(data.images, name=f"{name}.images", channels=3)
         if data.labels.shape != (data.images.shape[0],) + data.images.shape[2:]:
             raise ValueError(f"{name}.labels must be N x H x W matching the images, got {data.labels.shape}")
         return data
@@ -155,12 +155,6 @@ def _check_data(data, name: str, model: FCN):
         f"{name} must be SegmentationScenes (gm.datasets.fashion_mnist_scenes) or EncodedScenes "
         f"(encode_scenes), got {type(data).__name__}"
     )
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 def _check_labels_fit(labels: np.ndarray, num_classes: int, name: str):
@@ -213,7 +207,7 @@ def encode_scenes(model: FCN, scenes: SegmentationScenes, *, batch_size: int = 6
         raise ValueError("encode_scenes needs an FCN built with freeze_encoder=True (its encoder must not train)")
     if not isinstance(scenes, SegmentationScenes):
         raise TypeError(f"scenes must be SegmentationScenes, got {type(scenes).__name__}")
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    batch_size = check_int(batch_size, name="batch_size", minimum=1)
     from tqdm.auto import tqdm
 
     n = len(scenes)
@@ -256,7 +250,7 @@ def _evaluate(model: FCN, data, *, batch_size, device, progress, desc="evaluatin
 def evaluate_fcn(
     model: FCN, data, *, background: int | None = 0, convention: str = "exclude-absent",
     batch_size: int = 64, device="auto", progress: bool = True,
-) -> SegmentationScores:
+) -> SegmentationResult:
     """Score ``model`` on scenes (or their cached features) against their label maps.
 
     Parameters
@@ -275,21 +269,22 @@ def evaluate_fcn(
 
     Returns
     -------
-    SegmentationScores
+    SegmentationResult
     """
     model = _check_model(model)
     data = _check_data(data, "data", model)
     _check_labels_fit(data.labels, model.num_classes, "data.labels")
+    batch_size = check_int(batch_size, name="batch_size", minimum=1)
     dev = resolve(device)
     model.to(dev)
-    cm, _ = _evaluate(model, data, batch_size=_check_positive_int(batch_size, "batch_size"), device=dev, progress=progress)
+    cm, _ = _evaluate(model, data, batch_size=batch_size, device=dev, progress=progress)
     return cm.compute(background=background, convention=convention)
 
 
 def predict_fcn(model: FCN, images, *, batch_size: int = 32, device="auto", progress: bool = True) -> np.ndarray:
     """Label maps (``int64`` ``N x H x W``) of ``uint8`` ``N x 3 x H x W`` images."""
     model = _check_model(model)
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    batch_size = check_int(batch_size, name="batch_size", minimum=1)
     from tqdm.auto import tqdm
 
     dev = resolve(device)
@@ -376,11 +371,13 @@ def train_fcn(
         val = _check_data(val, "val", model)
         _check_labels_fit(val.labels, model.num_classes, "val.labels")
     _check_labels_fit(train.labels, model.num_classes, "train.labels")
-    epochs = _check_positive_int(epochs, "epochs")
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    epochs = check_int(epochs, name="epochs", minimum=1)
+    batch_size = check_int(batch_size, name="batch_size", minimum=1)
     if max_steps is not None:
-        max_steps = _check_positive_int(max_steps, "max_steps")
-    if not (isinstance(lr, (int, float)) and lr > 0):
+        max_steps = check_int(max_steps, name="max_steps", minimum=1)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)):
+        raise TypeError(f"lr must be a positive number, got {lr!r}")
+    if not lr > 0:
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint= (the file to resume from)")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import contextlib
 
+from genmetrics_nb.util.checks import check_int
+
 __all__ = ["local_torch_state"]
 
 
@@ -18,8 +20,7 @@ def local_torch_state(seed: int, threads: int):
     """
     import torch
 
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    threads = check_int(threads, name="threads", minimum=1)
     old_threads = torch.get_num_threads()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -35,8 +35,9 @@ def check_choice(value, *, name: str, choices):
     return value
 
 
-def check_uint8_images(x, *, name: str = "images", channels=None) -> np.ndarray:
-    """A ``uint8`` ``N x C x H x W`` numpy array (torch tensors are moved to the CPU).
+def check_uint8_images(x, *, name: str = "images", channels=None, keep_torch: bool = False):
+    """A ``uint8`` ``N x C x H x W`` numpy array (torch tensors are moved to the CPU
+    unless ``keep_torch``).
 
     Parameters
     ----------
@@ -45,6 +46,9 @@ def check_uint8_images(x, *, name: str = "images", channels=None) -> np.ndarray:
         The argument's name, for the messages.
     channels : int or tuple of int, optional
         Allowed channel counts (e.g. ``3`` or ``(1, 3)``).
+    keep_torch : bool
+        Return a torch tensor as it is (on its own device) instead of a numpy
+        copy on the CPU; for code that runs the images through a network.
 
     Raises
     ------
@@ -53,27 +57,30 @@ def check_uint8_images(x, *, name: str = "images", channels=None) -> np.ndarray:
     ValueError
         For another rank or channel count.
     """
-    if is_torch(x):
-        x = x.detach().cpu().numpy()
-    if not isinstance(x, np.ndarray):
+    torch_in = is_torch(x) and hasattr(x, "dtype")
+    if not torch_in and not isinstance(x, np.ndarray):
         raise TypeError(
             f"{name} must be a uint8 N x C x H x W array, got {type(x).__name__}; "
             "load images with gm.load_images(...)"
         )
-    if x.dtype != np.uint8:
+    if (str(x.dtype) != "torch.uint8") if torch_in else (x.dtype != np.uint8):
         raise TypeError(
             f"{name} must be uint8 N x C x H x W, got dtype {x.dtype}; convert with "
             f"gm.load_images({name}, value_range=...) (floats must declare their range)"
         )
-    if x.ndim != 4:
-        raise ValueError(f"{name} must be N x C x H x W (4-D), got shape {x.shape}")
+    shape = tuple(x.shape)
+    if len(shape) != 4:
+        raise ValueError(f"{name} must be N x C x H x W (4-D), got shape {shape}")
     if channels is not None:
         allowed = (channels,) if isinstance(channels, int) else tuple(channels)
-        if x.shape[1] not in allowed:
+        if shape[1] not in allowed:
+            hint = "; channels-last arrays go through gm.load_images first" if shape[-1] in allowed else ""
             raise ValueError(
                 f"{name} must have {' or '.join(map(str, allowed))} channels (N x C x H x W), "
-                f"got shape {x.shape}"
+                f"got shape {shape}{hint}"
             )
+    if torch_in and not keep_torch:
+        x = x.detach().cpu().numpy()
     return x
 
 

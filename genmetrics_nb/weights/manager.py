@@ -21,11 +21,10 @@ import hashlib
 import http.client
 import json
 import os
-import shutil
-import tempfile
 import threading
 from pathlib import Path
 
+from genmetrics_nb.util import io as uio
 from genmetrics_nb.weights.manifest import WeightsEntry, get_entry, load_manifest
 
 __all__ = [
@@ -93,11 +92,7 @@ def sha256_file(path) -> str:
     with _LOCK:
         if key in _DIGESTS:
             return _DIGESTS[key]
-    h = hashlib.sha256()
-    with open(p, "rb") as fh:
-        for block in iter(lambda: fh.read(_CHUNK), b""):
-            h.update(block)
-    digest = h.hexdigest()
+    digest = uio.sha256_file(p)
     with _LOCK:
         _DIGESTS[key] = digest
     return digest
@@ -121,26 +116,7 @@ def _record_digest(entry: WeightsEntry, digest: str) -> None:
         return
     rec = _recorded_digests()
     rec[entry.filename] = digest
-    _atomic_write_text(cache_dir() / _RECORDED, json.dumps(rec, indent=1, sort_keys=True))
-
-
-def _atomic_write_text(dest: Path, text: str) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, dest)
-    except BaseException:
-        _remove(tmp)
-        raise
-
-
-def _remove(p) -> None:
-    try:
-        os.remove(p)
-    except FileNotFoundError:
-        pass
+    uio.atomic_write_json(cache_dir() / _RECORDED, rec, indent=1, sort_keys=True)
 
 
 def expected_digest(entry: WeightsEntry) -> tuple[str | None, str]:
@@ -273,12 +249,12 @@ def _download(entry: WeightsEntry, dest: Path, *, progress: bool = True) -> None
 
     from tqdm.auto import tqdm
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        h = hashlib.sha256()
-        received = 0
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(entry.url, timeout=60) as resp:
+    h = hashlib.sha256()
+    received = 0
+    # The bytes are hashed as they stream in; a short or wrong transfer raises
+    # inside the block, so the ".part" file is removed and dest never appears.
+    with uio.atomic_write(dest, suffix=".part") as out:
+        with urllib.request.urlopen(entry.url, timeout=60) as resp:
             length = resp.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else entry.size
             with tqdm(total=total, unit="B", unit_scale=True, desc=entry.filename,
@@ -304,11 +280,7 @@ def _download(entry: WeightsEntry, dest: Path, *, progress: bool = True) -> None
                 f"{full or entry.sha256_prefix + '...'} ({how}); the file was discarded and "
                 f"nothing was written to {dest}"
             )
-        os.replace(tmp, dest)
-        _record_digest(entry, digest)
-    except BaseException:
-        _remove(tmp)
-        raise
+    _record_digest(entry, digest)
 
 
 def fetch(name: str, *, progress: bool = True) -> Path:
@@ -336,7 +308,7 @@ def import_file(name: str, file, *, move: bool = False) -> Path:
     file : str or path-like
         The downloaded checkpoint.
     move : bool
-        Move instead of copy.
+        Remove ``file`` once its copy is in the cache.
 
     Returns
     -------
@@ -349,20 +321,15 @@ def import_file(name: str, file, *, move: bool = False) -> Path:
         raise WeightsNotFoundError(f"file={str(src)!r} to import as {name!r} is not a file")
     digest = check_digest(entry, src, what="file")
     dest = cache_dir() / entry.filename
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        if move:
-            shutil.move(str(src), tmp)
-        else:
-            shutil.copyfile(src, tmp)
-        if sha256_file(tmp) != digest:  # the copy itself went wrong (disk full, ...)
-            raise WeightsError(f"copying {src} to {dest.parent} corrupted it; nothing was imported")
-        os.replace(tmp, dest)
-    except BaseException:
-        _remove(tmp)
-        raise
+    h = hashlib.sha256()
+    with uio.atomic_write(dest, suffix=".part") as out, open(src, "rb") as inp:
+        for block in iter(lambda: inp.read(_CHUNK), b""):
+            out.write(block)
+            h.update(block)
+        if h.hexdigest() != digest:  # the file changed between the check and the copy
+            raise WeightsError(f"{src} changed while it was copied to {dest.parent}; nothing was imported")
+    if move:
+        uio.remove_quietly(src)
     _record_digest(entry, digest)
     return dest
 

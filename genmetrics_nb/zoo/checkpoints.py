@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genmetrics_nb.weights.shipped import models_dir, read_manifest, shipped_file
+from genmetrics_nb.util.checks import check_choice, check_int, check_uint8_images
 from genmetrics_nb.util.io import sha256_file
+from genmetrics_nb.weights.shipped import models_dir, read_manifest, shipped_file
 
 __all__ = [
     "GENERATOR_FORMAT",
@@ -45,8 +46,7 @@ def list_checkpoints(kind: str = "generator", *, root=None) -> list[dict]:
 
     Each entry is the manifest dict plus its ``"name"``.
     """
-    if kind not in ("generator", "classifier"):
-        raise ValueError(f"kind must be 'generator' or 'classifier', got {kind!r}")
+    check_choice(kind, name="kind", choices=("generator", "classifier"))
     out = [dict(v, name=k) for k, v in read_manifest(root).items()
            if isinstance(v, dict) and v.get("kind") == kind]
     return sorted(out, key=lambda e: (e.get("iteration", 0), e["name"]))
@@ -123,9 +123,10 @@ def classifier_logits(images, classifier=None, *, batch_size: int = 256, device=
     import numpy as np
     import torch
 
+    x = check_uint8_images(images, name="images", keep_torch=True)
+    batch_size = check_int(batch_size, name="batch_size", minimum=1)
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(np.array(x))  # a copy: may be read-only
     clf = classifier if classifier is not None else load_classifier(device=device)
-    x = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.array(images))  # a copy: may be read-only
-    if x.dtype != torch.uint8 or x.ndim != 4:
-        raise TypeError(f"images must be uint8 N x C x H x W, got {x.dtype} with shape {tuple(x.shape)}")
     out = [clf.logits(x[i:i + batch_size], (0.0, 255.0)).cpu() for i in range(0, len(x), batch_size)]
     return torch.cat(out).numpy()

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+from typing import ClassVar
 
 import numpy as np
 
+from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_int, check_probability, is_torch
 
 __all__ = ["BootstrapResult", "Interval", "bootstrap", "METRICS"]
@@ -15,26 +17,27 @@ METRICS = ("fid", "kid", "precision_recall", "density_coverage", "inception_scor
 
 
 @dataclasses.dataclass(frozen=True)
-class Interval:
+class Interval(Result):
     """A statistic, its bootstrap interval, standard error and bias.
 
     Attributes
     ----------
     name : str
-    estimate : float
-        The statistic on the full data.
+    value : float
+        The statistic on the full data. ``to_dict()`` also writes it under
+        its former key ``"estimate"``.
     low, high : float
         The interval (``method`` says which kind).
     std : float
         Bootstrap standard error (std of the replicates, ddof 1).
     bias : float
-        Bootstrap bias estimate, mean of the replicates minus ``estimate``.
+        Bootstrap bias estimate, mean of the replicates minus ``value``.
     ci : float
     method : str
     """
 
     name: str
-    estimate: float
+    value: float
     low: float
     high: float
     std: float
@@ -42,24 +45,29 @@ class Interval:
     ci: float
     method: str = "basic"
 
+    display_fields: ClassVar[tuple[str, ...]] = ("low", "high", "std", "bias")
+    n_fields: ClassVar[tuple[str, ...]] = ()
+    dict_aliases: ClassVar[dict] = {"value": "estimate"}
+
+    def _label(self) -> str:
+        return self.name
+
     def __str__(self) -> str:
-        return (f"{self.name} = {self.estimate:.6g} [{self.low:.6g}, {self.high:.6g}] "
+        return (f"{self.name} = {self.value:.6g} [{self.low:.6g}, {self.high:.6g}] "
                 f"({self.ci:.0%} {self.method} interval, bootstrap s.e. {self.std:.3g}, "
                 f"bias {self.bias:+.3g})")
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class BootstrapResult:
+class BootstrapResult(Result):
     """Bootstrap intervals of one or more statistics of a metric.
 
     Attributes
     ----------
     intervals : tuple of Interval
-        One per statistic (``("value",)`` for a metric returning a number;
-        e.g. ``precision`` and ``recall`` for :func:`precision_recall`).
+        One per statistic: the metric result's ``bootstrap_fields``
+        (``("value",)`` for a metric returning a number; ``precision`` and
+        ``recall`` for :func:`precision_recall`).
     samples : dict of str to numpy.ndarray
         The ``n_boot`` bootstrap replicates of each statistic.
     n_boot : int
@@ -67,17 +75,25 @@ class BootstrapResult:
     seed : int
     metric : str
 
-    Use ``result["precision"]`` for one statistic; ``.estimate``, ``.low``,
-    ``.high`` and ``.std`` work directly when there is only one.
+    ``value`` is the first statistic on the full data (``float(result)``
+    too). Use ``result["precision"]`` for one statistic; ``.low``,
+    ``.high``, ``.std`` and ``.bias`` work directly when there is only one.
     """
 
     intervals: tuple
-    samples: dict
+    samples: dict = dataclasses.field(repr=False)
     n_boot: int
     ci: float
     seed: int
     metric: str
     method: str = "basic"
+
+    bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
+
+    @property
+    def value(self) -> float:
+        """The first statistic on the full data."""
+        return self.intervals[0].value
 
     @property
     def names(self) -> tuple:
@@ -97,22 +113,38 @@ class BootstrapResult:
             )
         return getattr(self.intervals[0], attr)
 
-    estimate = property(lambda self: self._single("estimate"))
     low = property(lambda self: self._single("low"))
     high = property(lambda self: self._single("high"))
     std = property(lambda self: self._single("std"))
     bias = property(lambda self: self._single("bias"))
 
+    def _label(self) -> str:
+        return f"bootstrap of {self.metric}"
+
     def __str__(self) -> str:
-        head = f"bootstrap of {self.metric} ({self.n_boot} resamples, seed {self.seed})"
-        return "\n".join([head] + [f"  {iv}" for iv in self.intervals])
+        parts = [f"{iv.name} = {iv.value:.6g} [{iv.low:.6g}, {iv.high:.6g}] (s.e. {iv.std:.3g}, "
+                 f"bias {iv.bias:+.3g})" for iv in self.intervals]
+        return (f"bootstrap of {self.metric}, {self.ci:.0%} {self.method} intervals from "
+                f"{self.n_boot} resamples (seed {self.seed}): " + "; ".join(parts))
 
     def to_dict(self) -> dict:
-        out = {iv.name: {"estimate": iv.estimate, "low": iv.low, "high": iv.high, "std": iv.std,
-                         "bias": iv.bias} for iv in self.intervals}
-        out.update(ci=self.ci, method=self.method, n_boot=self.n_boot, seed=self.seed,
-                   metric=self.metric)
-        return out
+        """``value``, then one entry per statistic under ``intervals``; the replicates are left out."""
+        return {
+            "value": self.value,
+            "metric": self.metric,
+            "intervals": {iv.name: {"value": iv.value, "low": iv.low, "high": iv.high, "std": iv.std,
+                                    "bias": iv.bias} for iv in self.intervals},
+            "ci": self.ci,
+            "method": self.method,
+            "n_boot": self.n_boot,
+            "seed": self.seed,
+        }
+
+    def _html_rows(self) -> tuple[list[str], list[list]]:
+        head = ["metric", "statistic", "value", "low", "high", "std", "bias", "resamples"]
+        rows = [[self._label(), iv.name, iv.value, iv.low, iv.high, iv.std, iv.bias, self.n_boot]
+                for iv in self.intervals]
+        return head, rows
 
 
 def _statistics(value, *, metric_name: str) -> dict:
@@ -123,12 +155,12 @@ def _statistics(value, *, metric_name: str) -> dict:
         return {"value": float(value)}
     if isinstance(value, np.ndarray) and value.size == 1:
         return {"value": float(value)}
-    names = getattr(value, "headline", None)
+    names = getattr(value, "bootstrap_fields", None)
     if names:
         return {n: float(getattr(value, n)) for n in names}
     raise TypeError(
         f"metric {metric_name} returned {type(value).__name__}; bootstrap needs a number or a "
-        "result with a 'headline' tuple of field names (all genmetrics_nb results have one)"
+        "result with a 'bootstrap_fields' tuple of field names (all genmetrics_nb results have one)"
     )
 
 
@@ -178,7 +210,7 @@ def bootstrap(
         ``"fid"``, ``"kid"``, ``"precision_recall"``, ``"density_coverage"``,
         ``"inception_score"``, or any ``f(real, fake, **metric_kwargs)``
         returning a number or a genmetrics_nb result (one with a
-        ``headline`` tuple). A one-sample callable gets ``f(real)`` when
+        ``bootstrap_fields`` tuple). A one-sample callable gets ``f(real)`` when
         ``fake`` is None.
     real : array_like or torch.Tensor, N x D
         Real features (or, for ``"inception_score"``, the logits).
@@ -205,9 +237,11 @@ def bootstrap(
     Returns
     -------
     BootstrapResult
-        ``.estimate`` is the metric on the full data; ``.low``/``.high`` the
+        ``.value`` is the metric on the full data; ``.low``/``.high`` the
         interval; ``.std`` the bootstrap standard error; ``.bias`` the mean
-        of the replicates minus the estimate.
+        of the replicates minus the estimate. With several statistics
+        (``bootstrap_fields`` of the metric's result) read each as
+        ``result["recall"]``.
 
     Notes
     -----
@@ -240,7 +274,7 @@ def bootstrap(
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.normal(size=(300, 4)), rng.normal(size=(300, 4)) + 0.5
     >>> b = bootstrap("fid", x, y, n_boot=50, progress=False)
-    >>> bool(b.low <= b.estimate <= b.high)
+    >>> bool(b.low <= b.value <= b.high)
     True
     """
     import torch
@@ -252,8 +286,7 @@ def bootstrap(
     ci = check_probability(ci, name="ci")
     if method not in ("basic", "percentile"):
         raise ValueError(f"method must be 'basic' or 'percentile', got {method!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+    seed = check_int(seed, name="seed", minimum=0)
     name, fn = _resolve_metric(metric, metric_kwargs)
     one_sample = fake is None
     if name in ("fid", "kid", "precision_recall", "density_coverage") and one_sample:
@@ -317,7 +350,7 @@ def bootstrap(
         low, high = (2 * t - q_hi, 2 * t - q_lo) if method == "basic" else (q_lo, q_hi)
         intervals.append(Interval(
             name=k,
-            estimate=float(t),
+            value=float(t),
             low=float(low),
             high=float(high),
             std=float(np.std(reps[k], ddof=1)),

@@ -8,7 +8,8 @@ from typing import ClassVar
 import numpy as np
 
 from genmetrics_nb import sources
-from genmetrics_nb.util.checks import as_feature_tensor, check_int, is_torch
+from genmetrics_nb.metrics.result import Result
+from genmetrics_nb.util.checks import as_feature_tensor, check_int
 from genmetrics_nb.metrics.distribution.frechet import (
     FrechetResult,
     SingularCovarianceWarning,
@@ -17,14 +18,11 @@ from genmetrics_nb.metrics.distribution.frechet import (
     frechet_from_samples,
 )
 
-__all__ = ["FIDResult", "FIDInfinityResult", "fid", "fid_infinity", "resolve_stats"]
-
-# Keys of the statistics' metadata that must agree between the two sides.
-_PROVENANCE = ("extractor", "weights_digest", "spec", "output")
+__all__ = ["FIDResult", "FIDInfinityResult", "fid", "fid_infinity"]
 
 
 @dataclasses.dataclass(frozen=True)
-class FIDResult:
+class FIDResult(Result):
     """FID with how it was computed.
 
     Attributes
@@ -52,103 +50,13 @@ class FIDResult:
     preprocessing: dict | None
     frechet: FrechetResult
 
-    headline: ClassVar[tuple[str, ...]] = ("value",)
-
-    def __float__(self) -> float:
-        return float(self.value)
+    metric_name: ClassVar[str] = "FID"
+    bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
+    display_fields: ClassVar[tuple[str, ...]] = ("extractor",)
 
     def __str__(self) -> str:
         ext = f"{self.extractor}[{self.output}]" if self.extractor else "given features"
         return f"FID = {self.value:.4f} ({ext}; n = {self.n_real} real / {self.n_fake} fake)"
-
-    def to_dict(self) -> dict:
-        return {
-            "value": self.value,
-            "n_real": self.n_real,
-            "n_fake": self.n_fake,
-            "extractor": self.extractor,
-            "output": self.output,
-            "weights_digest": self.weights_digest,
-            "preprocessing": self.preprocessing,
-            "frechet": self.frechet.to_dict(),
-        }
-
-
-def resolve_stats(source, *, name: str, extractor="efficientnet-lite0", output=None,
-                  batch_size: int = 64, device="auto", value_range=None, cache=False,
-                  progress: bool = True):
-    """Turn any source into ``FeatureStats`` carrying provenance metadata.
-
-    See :mod:`genmetrics_nb.sources` for what a source can be.
-    Images are streamed through ``extractor`` into float64 statistics
-    (:func:`genmetrics_nb.features.feature_stats`).
-    """
-    from genmetrics_nb.features import FeatureStats, feature_stats
-
-    kind = sources.classify(source, name=name)
-    if kind == "stats":
-        if isinstance(source, tuple):
-            return FeatureStats.from_moments(np.asarray(source[0]), np.asarray(source[1]))
-        return source
-    if kind == "stats-file":
-        return FeatureStats.load(source)
-    if kind == "features-mapping":
-        meta = dict(source.meta)
-        out = output or sources.default_output(meta.get("extractor", ""), list(source))
-        if out not in source:
-            raise ValueError(f"{name} holds outputs {list(source)}; output={out!r} is not one of them")
-        return source.stats(out)
-    if kind == "features":
-        x = as_feature_tensor(source, name=name, min_rows=2)
-        return FeatureStats.from_features(x, meta={"source": "features"})
-    if kind == "dataset":
-        source = sources.load_dataset_images(source)
-    _check_not_unit_range(source, value_range, name=name)
-    from genmetrics_nb.extractors.registry import get_extractor
-
-    ext = get_extractor(extractor, device=device)
-    out = output or sources.default_output(ext.name, ext.outputs)
-    return feature_stats(source, ext, output=out, batch_size=batch_size, device=device,
-                         value_range=value_range, cache=cache, progress=progress)
-
-
-def _check_not_unit_range(x, value_range, *, name: str) -> None:
-    """Refuse [0, 1] float images declared as [0, 255].
-
-    [0, 1] lies inside [0, 255], so a range check alone passes them, and
-    they become almost black uint8 images: a plausible but meaningless FID
-    (the pitfall of feeding a network [0, 1] floats where it expects [0, 255]).
-    """
-    if value_range is None or not (isinstance(x, np.ndarray) or is_torch(x)):
-        return
-    floating = x.is_floating_point() if is_torch(x) else np.issubdtype(x.dtype, np.floating)
-    if not floating or x.ndim != 4 or not len(x):
-        return
-    try:
-        lo, hi = (float(v) for v in value_range)
-    except (TypeError, ValueError):
-        return  # load_images reports the malformed range
-    if (lo, hi) == (0.0, 255.0) and float(x.max()) <= 1.0 and float(x.min()) >= 0.0:
-        raise ValueError(
-            f"{name} are declared value_range=(0, 255) but every value lies in [0, 1]: they look "
-            "like [0, 1] data. Pass value_range=(0, 1) (or multiply by 255 first)"
-        )
-
-
-def _provenance(stats) -> dict:
-    meta = getattr(stats, "meta", None) or {}
-    return {k: meta.get(k) for k in _PROVENANCE}
-
-
-def _check_compatible(a: dict, b: dict) -> None:
-    for key in _PROVENANCE:
-        va, vb = a.get(key), b.get(key)
-        if va is not None and vb is not None and va != vb:
-            raise ValueError(
-                f"real and fake were computed differently: {key} is {va!r} for real and {vb!r} "
-                "for fake. FID is only meaningful between features of the same extractor, "
-                "output and preprocessing; recompute one side"
-            )
 
 
 def fid(
@@ -234,15 +142,16 @@ def fid(
     batch_size = check_int(batch_size, name="batch_size", minimum=1)
     common = dict(extractor=extractor, output=output, batch_size=batch_size, device=device,
                   value_range=value_range, cache=cache, progress=progress)
-    s_real = resolve_stats(real, name="real", **common)
-    s_fake = resolve_stats(fake, name="fake", **common)
-    p_real, p_fake = _provenance(s_real), _provenance(s_fake)
-    _check_compatible(p_real, p_fake)
+    s_real = sources.stats_of(real, name="real", **common)
+    s_fake = sources.stats_of(fake, name="fake", **common)
+    p_real = sources.provenance(getattr(s_real, "meta", None))
+    p_fake = sources.provenance(getattr(s_fake, "meta", None))
+    sources.check_compatible(p_real, p_fake, metric="FID")
     n_real = getattr(s_real, "n", None) or None  # 0: imported moments, count unknown
     n_fake = getattr(s_fake, "n", None) or None
     _warn_singular(n_real, n_fake, int(np.shape(s_real.mu)[0]), names=("real", "fake"))
     fr = frechet_distance(s_real, s_fake, device=device, diagnostics=diagnostics, warn=False)
-    prov = {k: p_real.get(k) or p_fake.get(k) for k in _PROVENANCE}
+    prov = {k: p_real.get(k) or p_fake.get(k) for k in sources.PROVENANCE}
     return FIDResult(
         value=fr.value,
         n_real=n_real,
@@ -259,7 +168,7 @@ def fid(
 # FID-infinity
 # ----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
-class FIDInfinityResult:
+class FIDInfinityResult(Result):
     """FID extrapolated to infinitely many generated samples.
 
     Attributes
@@ -280,18 +189,14 @@ class FIDInfinityResult:
     fids: tuple
     seed: int
 
-    headline: ClassVar[tuple[str, ...]] = ("value",)
-
-    def __float__(self) -> float:
-        return float(self.value)
+    metric_name: ClassVar[str] = "FID-infinity"
+    bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
+    display_fields: ClassVar[tuple[str, ...]] = ("slope",)
+    n_fields: ClassVar[tuple[str, ...]] = ()
 
     def __str__(self) -> str:
         return (f"FID_inf = {self.value:.4f} (slope {self.slope:.4g} per 1/N; "
                 f"{len(self.sizes)} sizes from {self.sizes[0]} to {self.sizes[-1]})")
-
-    def to_dict(self) -> dict:
-        return {"value": self.value, "slope": self.slope, "sizes": list(self.sizes),
-                "fids": list(self.fids), "seed": self.seed}
 
 
 def fid_infinity(
@@ -363,7 +268,7 @@ def fid_infinity(
             "real must be statistics or features for fid_infinity; extract features first "
             "(gm.extract_features) so that they can be reused"
         )
-    s_real = resolve_stats(real, name="real")
+    s_real = sources.stats_of(real, name="real")
     y = as_feature_tensor(fake_feats, name="fake_feats", min_rows=4)
     m = y.shape[0]
     if sizes is None:
@@ -376,8 +281,7 @@ def fid_infinity(
         raise ValueError(f"fid_infinity needs at least 2 distinct sizes, got {sizes.tolist()}")
     if sizes[-1] > m:
         raise ValueError(f"sizes go up to {int(sizes[-1])} but fake_feats has only {m} samples")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+    seed = check_int(seed, name="seed", minimum=0)
     dev = resolve(device)
     d = y.shape[1]
     if int(sizes[0]) <= d:

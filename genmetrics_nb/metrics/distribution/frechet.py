@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import is_torch
 
 __all__ = ["FrechetResult", "GramFrechet", "SingularCovarianceWarning", "frechet_distance", "frechet_from_samples"]
@@ -26,7 +27,7 @@ class SingularCovarianceWarning(UserWarning):
 
 
 @dataclasses.dataclass(frozen=True)
-class FrechetResult:
+class FrechetResult(Result):
     """The Frechet distance and the diagnostics of its computation.
 
     Attributes
@@ -70,11 +71,10 @@ class FrechetResult:
     clipped_product: int = 0
     clipped_product_magnitude: float = 0.0
 
-    #: Fields that :func:`genmetrics_nb.bootstrap` resamples.
-    headline: ClassVar[tuple[str, ...]] = ("value",)
-
-    def __float__(self) -> float:
-        return float(self.value)
+    metric_name: ClassVar[str] = "Frechet distance"
+    bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
+    display_fields: ClassVar[tuple[str, ...]] = ("mean_term", "trace_term", "dim")
+    n_fields: ClassVar[tuple[str, ...]] = ("n_a", "n_b")
 
     def __str__(self) -> str:
         parts = [f"Frechet distance = {self.value:.6g} (mean term {self.mean_term:.6g}, "
@@ -87,9 +87,6 @@ class FrechetResult:
         if self.rank_b is not None and self.rank_b < self.dim:
             parts.append(f"; covariance b has rank {self.rank_b} < D")
         return "".join(parts)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 # ----------------------------------------------------------------------------

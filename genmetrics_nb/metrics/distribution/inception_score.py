@@ -6,19 +6,24 @@ from typing import ClassVar
 
 import numpy as np
 
+from genmetrics_nb import sources
+from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_int
 
-__all__ = ["InceptionScore", "inception_score"]
+__all__ = ["InceptionScoreResult", "inception_score"]
 
 
 @dataclasses.dataclass(frozen=True)
-class InceptionScore:
+class InceptionScoreResult(Result):
     """Inception Score over splits.
 
     Attributes
     ----------
-    mean, std : float
-        Mean and standard deviation (ddof 0) of the per-split scores.
+    value : float
+        Mean of the per-split scores (the Inception Score). ``to_dict()``
+        also writes it under its former key ``"mean"``.
+    std : float
+        Standard deviation (ddof 0) of the per-split scores.
     splits : int
     n : int
         Number of samples.
@@ -28,37 +33,39 @@ class InceptionScore:
         The score of each split.
     """
 
-    mean: float
+    value: float
     std: float
     splits: int
     n: int
     classes: int
     scores: tuple = ()
 
-    headline: ClassVar[tuple[str, ...]] = ("mean",)
-
-    def __float__(self) -> float:
-        return float(self.mean)
+    metric_name: ClassVar[str] = "IS"
+    bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
+    display_fields: ClassVar[tuple[str, ...]] = ("std", "splits", "classes")
+    n_fields: ClassVar[tuple[str, ...]] = ("n",)
+    dict_aliases: ClassVar[dict] = {"value": "mean"}
 
     def __str__(self) -> str:
-        return (f"IS = {self.mean:.5g} +/- {self.std:.3g} ({self.splits} splits of "
+        return (f"IS = {self.value:.5g} +/- {self.std:.3g} ({self.splits} splits of "
                 f"{self.n} samples, {self.classes} classes)")
-
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["scores"] = list(self.scores)
-        return d
 
 
 def inception_score(
-    logits,
+    source,
     *,
     splits: int = 10,
     from_logits: bool = True,
     shuffle: bool = False,
     seed: int = 0,
     device="auto",
-) -> InceptionScore:
+    extractor="efficientnet-lite0",
+    output: str | None = None,
+    batch_size: int = 64,
+    value_range=None,
+    cache=False,
+    progress: bool = True,
+) -> InceptionScoreResult:
     """Inception Score of a set of class predictions.
 
     For each of ``splits`` consecutive chunks of the samples,
@@ -67,9 +74,11 @@ def inception_score(
 
     Parameters
     ----------
-    logits : array_like or torch.Tensor, N x C
-        Classifier logits (``from_logits=True``) or probabilities whose rows
-        sum to 1 (``from_logits=False``).
+    source : source
+        Images (a folder, files, an ``N x C x H x W`` array, a dataset name)
+        run through ``extractor``, whose logits are scored; or an ``N x C``
+        array of classifier logits (``from_logits=True``) or probabilities
+        whose rows sum to 1 (``from_logits=False``); or a ``Features`` result.
     splits : int
         Number of chunks (10 in the paper). Chunk ``i`` holds rows
         ``i*N//splits`` to ``(i+1)*N//splits``, as the OpenAI code and
@@ -84,10 +93,18 @@ def inception_score(
         Seed of the permutation when ``shuffle=True``.
     device : str or torch.device
         Where to compute (float64).
+    extractor : str
+        Registered extractor run on image sources; it must have logits.
+    output : str, optional
+        Which logits (default ``logits_unbiased`` where the extractor has
+        them, the 1008 bias-free TF logits of published IS values, else ``logits``).
+    batch_size, value_range, cache, progress
+        As in :func:`genmetrics_nb.extract_features` (for image sources).
 
     Returns
     -------
-    InceptionScore
+    InceptionScoreResult
+        ``.value`` (the mean over splits), ``.std`` and ``.scores`` per split.
 
     Raises
     ------
@@ -120,13 +137,18 @@ def inception_score(
     --------
     >>> import numpy as np
     >>> onehot = np.eye(4)[np.arange(400) % 4] * 50  # confident and balanced
-    >>> round(inception_score(onehot, splits=2).mean, 4)  # -> number of classes
+    >>> round(inception_score(onehot, splits=2).value, 4)  # -> number of classes
     4.0
     """
     import torch
 
     from genmetrics_nb.device import resolve
 
+    logits, _ = sources.features_of(
+        source, name="source", metric="the Inception Score", purpose="logits", extractor=extractor,
+        output=output, batch_size=batch_size, device=device, value_range=value_range, cache=cache,
+        progress=progress,
+    )  # fmt: skip
     x = as_feature_tensor(logits, name="logits")
     splits = check_int(splits, name="splits", minimum=1)
     if not isinstance(from_logits, bool):
@@ -171,8 +193,8 @@ def inception_score(
         terms = torch.where(p_i > 0, terms, torch.zeros_like(terms))  # 0 log 0 = 0
         scores.append(float(torch.exp(terms.sum(dim=1).mean())))
     s = np.asarray(scores)
-    return InceptionScore(
-        mean=float(s.mean()),
+    return InceptionScoreResult(
+        value=float(s.mean()),
         std=float(s.std()),
         splits=splits,
         n=n,

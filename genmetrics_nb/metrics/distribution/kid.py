@@ -6,19 +6,22 @@ from typing import ClassVar
 
 import numpy as np
 
+from genmetrics_nb import sources
+from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_int, check_same_dim
 
 __all__ = ["KIDResult", "kid", "mmd2_unbiased"]
 
 
 @dataclasses.dataclass(frozen=True)
-class KIDResult:
+class KIDResult(Result):
     """KID over random subsets.
 
     Attributes
     ----------
-    mean : float
+    value : float
         Mean of the unbiased MMD^2 estimates over the subsets (the KID).
+        ``to_dict()`` also writes it under its former key ``"mean"``.
     std : float
         Their standard deviation (``np.std``, ddof 0, as torch-fidelity).
     subsets, subset_size : int
@@ -31,7 +34,7 @@ class KIDResult:
         The estimate of every subset.
     """
 
-    mean: float
+    value: float
     std: float
     subsets: int
     subset_size: int
@@ -40,19 +43,14 @@ class KIDResult:
     n_fake: int
     values: tuple = ()
 
-    headline: ClassVar[tuple[str, ...]] = ("mean",)
-
-    def __float__(self) -> float:
-        return float(self.mean)
+    metric_name: ClassVar[str] = "KID"
+    bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
+    display_fields: ClassVar[tuple[str, ...]] = ("std", "subsets", "subset_size")
+    dict_aliases: ClassVar[dict] = {"value": "mean"}
 
     def __str__(self) -> str:
-        return (f"KID = {self.mean:.6g} +/- {self.std:.3g} ({self.subsets} subsets of "
+        return (f"KID = {self.value:.6g} +/- {self.std:.3g} ({self.subsets} subsets of "
                 f"{self.subset_size}; n = {self.n_real} real / {self.n_fake} fake)")
-
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["values"] = list(self.values)
-        return d
 
 
 def _kernel_sum(x, y, *, degree, gamma, coef0, block_size) -> float:
@@ -92,8 +90,8 @@ def mmd2_unbiased(x, y, *, degree: int = 3, gamma: float | None = None, coef0: f
 
 
 def kid(
-    real_feats,
-    fake_feats,
+    real,
+    fake,
     *,
     subsets: int = 100,
     subset_size: int = 1000,
@@ -101,6 +99,11 @@ def kid(
     seed: int = 0,
     device="auto",
     block_size: int = 4096,
+    extractor="efficientnet-lite0",
+    output: str | None = None,
+    batch_size: int = 64,
+    value_range=None,
+    cache=False,
     progress: bool = True,
 ) -> KIDResult:
     """Kernel Inception Distance between real and generated features.
@@ -111,8 +114,12 @@ def kid(
 
     Parameters
     ----------
-    real_feats, fake_feats : array_like or torch.Tensor, N x D
-        Features of the real and generated images (same extractor output).
+    real, fake : source
+        The real and generated sets: images (a folder, files, an ``N x C x H x W``
+        array, a dataset name such as ``"fashion-mnist:test"``) run through
+        ``extractor``, or features (an ``N x D`` array, a ``Features`` result) of
+        the same extractor output. Statistics files are refused: KID needs
+        per-sample features (see :mod:`genmetrics_nb.sources`).
     subsets : int
         Number of random subsets (torch-fidelity and clean-fid: 100).
     subset_size : int
@@ -128,13 +135,24 @@ def kid(
         Where to compute (float64).
     block_size : int
         Rows of the kernel matrix held at a time.
+    extractor : str
+        Registered extractor run on image sources (``gm.list_extractors()``);
+        ignored for features.
+    output : str, optional
+        Extractor output (default: ``pool``; ``fc2_relu`` for ``vgg16-fc2``).
+    batch_size : int
+        Images per forward pass.
+    value_range : tuple, optional
+        Declared range of float image arrays (``(0, 1)``, ``(-1, 1)``, ``(0, 255)``).
+    cache : bool or path-like
+        Use the feature cache for image sources (off by default, as :func:`~genmetrics_nb.fid`).
     progress : bool
-        Show a progress bar over the subsets.
+        Progress bars (extraction, subsets).
 
     Returns
     -------
     KIDResult
-        ``.mean`` (the KID) and ``.std`` over subsets.
+        ``.value`` (the KID, the mean over subsets) and ``.std`` over subsets.
 
     Notes
     -----
@@ -159,7 +177,7 @@ def kid(
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(200, 8)); y = rng.normal(size=(200, 8)) + 1
     >>> r = kid(x, y, subsets=10, subset_size=100, progress=False)
-    >>> r.mean > 0.1
+    >>> r.value > 0.1
     True
     """
     import torch
@@ -167,9 +185,13 @@ def kid(
 
     from genmetrics_nb.device import resolve
 
-    x = as_feature_tensor(real_feats, name="real_feats", min_rows=2)
-    y = as_feature_tensor(fake_feats, name="fake_feats", min_rows=2)
-    check_same_dim(x, y, name_a="real_feats", name_b="fake_feats")
+    real, fake, _ = sources.features_pair(
+        real, fake, metric="KID", extractor=extractor, output=output, batch_size=batch_size, device=device,
+        value_range=value_range, cache=cache, progress=progress,
+    )  # fmt: skip
+    x = as_feature_tensor(real, name="real", min_rows=2)
+    y = as_feature_tensor(fake, name="fake", min_rows=2)
+    check_same_dim(x, y, name_a="real", name_b="fake")
     subsets = check_int(subsets, name="subsets", minimum=1)
     subset_size = check_int(subset_size, name="subset_size", minimum=2)
     degree = check_int(degree, name="degree", minimum=1)
@@ -193,7 +215,7 @@ def kid(
         values.append(mmd2_unbiased(x[i], y[j], degree=degree, block_size=block_size))
     v = np.asarray(values)
     return KIDResult(
-        mean=float(v.mean()),
+        value=float(v.mean()),
         std=float(v.std()),
         subsets=subsets,
         subset_size=subset_size,

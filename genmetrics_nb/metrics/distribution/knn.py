@@ -21,9 +21,11 @@ k-th neighbour, are recomputed in float64 from the original features (by
 differences, not by the norm expansion). The decisions are therefore those
 of a float64 computation, not of float32 round-off, at close to float32
 speed; ``tests/test_knn.py`` places samples at a radius times (1 +- 2e-7)
-to check it. Radii are found in one pass over the upper-triangular tiles of
-each set (distances are symmetric). If the float32 matrix product is
-allowed to use TF32 or bfloat16 (``torch.set_float32_matmul_precision``),
+to check it, and lattice data with exact ties and duplicated points check
+it against an exact integer oracle. Radii are found in one pass over the
+upper-triangular tiles of each set (distances are symmetric). If the
+float32 matrix product is allowed to use TF32 or bfloat16
+(``torch.set_float32_matmul_precision``),
 the bound widens accordingly, and when it would be too loose the tiles are
 computed in float64 instead.
 """
@@ -33,11 +35,13 @@ import dataclasses
 import math
 from typing import ClassVar
 
+from genmetrics_nb import sources
+from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_int, check_same_dim
 
 __all__ = [
-    "DensityCoverage",
-    "PrecisionRecall",
+    "DensityCoverageResult",
+    "PrecisionRecallResult",
     "density_coverage",
     "knn_radii",
     "precision_recall",
@@ -48,8 +52,11 @@ __all__ = [
 # results
 # ----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
-class PrecisionRecall:
+class PrecisionRecallResult(Result):
     """Improved precision and recall (Kynkaanniemi et al. 2019).
+
+    ``value`` is ``precision``, the first of the two headline numbers
+    (``float(result)`` too); read ``recall`` by name.
 
     Attributes
     ----------
@@ -69,7 +76,15 @@ class PrecisionRecall:
     n_real: int
     n_fake: int
 
-    headline: ClassVar[tuple[str, ...]] = ("precision", "recall")
+    metric_name: ClassVar[str] = "precision / recall"
+    bootstrap_fields: ClassVar[tuple[str, ...]] = ("precision", "recall")
+    value_field: ClassVar[str] = "precision"
+    display_fields: ClassVar[tuple[str, ...]] = ("recall", "k")
+
+    @property
+    def value(self) -> float:
+        """The headline number: ``precision``."""
+        return self.precision
 
     @property
     def f_score(self) -> float:
@@ -81,13 +96,13 @@ class PrecisionRecall:
         return (f"precision = {self.precision:.4f}, recall = {self.recall:.4f} "
                 f"(k = {self.k}; n = {self.n_real} real / {self.n_fake} fake)")
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class DensityCoverage:
+class DensityCoverageResult(Result):
     """Density and coverage (Naeem et al. 2020).
+
+    ``value`` is ``density``, the first of the two headline numbers
+    (``float(result)`` too); read ``coverage`` by name.
 
     Attributes
     ----------
@@ -107,14 +122,19 @@ class DensityCoverage:
     n_real: int
     n_fake: int
 
-    headline: ClassVar[tuple[str, ...]] = ("density", "coverage")
+    metric_name: ClassVar[str] = "density / coverage"
+    bootstrap_fields: ClassVar[tuple[str, ...]] = ("density", "coverage")
+    value_field: ClassVar[str] = "density"
+    display_fields: ClassVar[tuple[str, ...]] = ("coverage", "k")
+
+    @property
+    def value(self) -> float:
+        """The headline number: ``density``."""
+        return self.density
 
     def __str__(self) -> str:
         return (f"density = {self.density:.4f}, coverage = {self.coverage:.4f} "
                 f"(k = {self.k}; n = {self.n_real} real / {self.n_fake} fake)")
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 # ----------------------------------------------------------------------------
@@ -240,9 +260,11 @@ class _Engine:
         bounds then give ``U*``, an upper bound of the true (k+1)-th smallest
         squared distance (the row itself counts, at 0), and the candidates:
         kept entries whose lower bound is <= ``U*``. Every entry that can be
-        the (k+1)-th is among them unless the row was truncated (then the row
-        is recomputed in float64). Candidates are recomputed exactly; when
-        the farthest candidate is unambiguous, only its distance is needed.
+        the (k+1)-th is among them unless the row was truncated: it has more
+        near-ties than were kept (exact ties, duplicated points); such rows
+        get a second blocked pass (``_radii2_rows_exact``). Candidates are
+        recomputed exactly; when the farthest candidate is unambiguous, only
+        its distance is needed.
         """
         import torch
 
@@ -305,22 +327,54 @@ class _Engine:
         r2[simple] = exact[simple, far[simple]]
         bad = torch.nonzero(truncated, as_tuple=True)[0]
         if bad.numel():
-            r2[bad] = self._radii2_rows64(a, bad, kk)
+            r2[bad] = self._radii2_rows_exact(a, bad, kk, u_star[bad])
         return r2
 
-    def _radii2_rows64(self, a: _Prepared, rows, kk: int):
-        """Fallback for rows with too many near-ties: float64 products on those rows."""
+    def _radii2_rows_exact(self, a: _Prepared, rows, kk: int, u_star):
+        """Rows with more near-ties than were kept: a second blocked pass over their tiles.
+
+        Each row keeps its ``kk`` smallest *exact* squared distances so far,
+        starting from the upper bound ``u_star`` of the kk-th one. In every
+        tile, the entries whose lower bound does not exceed the current kk-th
+        value (or ``u_star``) are recomputed in float64 by differences and
+        merged; a row whose kk-th value reaches 0 is finished. Exact ties and
+        duplicated points are thus decided as float64 distances decide them
+        (never through the rounded expansion ``|x|^2 + |y|^2 - 2 x.y``), and
+        memory stays at a few tiles. The work beyond the tiles is proportional
+        to the number of near-tied pairs.
+        """
         import torch
 
         self.fallback_rows += int(rows.numel())
-        x = a.rows64(rows) - self.center
-        xsq = (x * x).sum(1)
-        best = torch.full((rows.numel(), kk), float("inf"), dtype=torch.float64, device=self.device)
-        for bj in self.blocks(a.n):
-            y = a.orig[bj].to(device=self.device, dtype=torch.float64) - self.center
-            c = (xsq[:, None] + (y * y).sum(1)[None, :] - 2.0 * (x @ y.T)).clamp_(min=0)
-            best = torch.topk(torch.cat([best, c], dim=1), kk, dim=1, largest=False).values
-        return best.max(dim=1).values
+        dev, kappa, inf = self.device, self.kappa, float("inf")
+        out = torch.empty(rows.numel(), dtype=torch.float64, device=dev)
+        for rb in self.blocks(rows.numel()):
+            idx = rows[rb]
+            best = torch.full((idx.numel(), kk), inf, dtype=torch.float64, device=dev)
+            # u_star bounds the true kk-th smallest squared distance from above, with
+            # margin to spare over float64 round-off; u_star == 0 means kk exact duplicates
+            thr = u_star[rb].to(torch.float64)
+            a_c, a_sq = a.c[idx], a.sq[idx]
+            for bj in self.blocks(a.n):
+                live = thr > 0
+                if not bool(live.any()):
+                    break
+                s = a_sq[:, None] + a.sq[None, bj]
+                c = torch.addmm(s, a_c, a.c[bj].T, alpha=-2.0)
+                lo = torch.add(c, s, alpha=-kappa)
+                del c, s
+                ask = (lo.to(torch.float64) <= thr[:, None]) & live[:, None]
+                del lo
+                ii, jj = torch.nonzero(ask, as_tuple=True)
+                if not ii.numel():
+                    continue
+                vals = torch.full(ask.shape, inf, dtype=torch.float64, device=dev)
+                vals[ii, jj] = self.exact(a, idx[ii], a, jj + bj.start)
+                best = torch.topk(torch.cat([best, vals], dim=1), kk, dim=1, largest=False,
+                                  sorted=True).values
+                thr = torch.minimum(thr, best[:, -1])
+            out[rb] = torch.where(thr > 0, best[:, -1], thr.new_zeros(()))
+        return out
 
     # -- memberships -------------------------------------------------------------
     def cross(self, real: _Prepared, fake: _Prepared, *, r2_real, r2_fake, inclusive_pr: bool,
@@ -404,10 +458,10 @@ def _n_tiles(n, b):
     return m * (m + 1) // 2
 
 
-def _check_common(real_feats, fake_feats, k, block_size):
-    x = as_feature_tensor(real_feats, name="real_feats", min_rows=1)
-    y = as_feature_tensor(fake_feats, name="fake_feats", min_rows=1)
-    check_same_dim(x, y, name_a="real_feats", name_b="fake_feats")
+def _check_common(real, fake, k, block_size):
+    x = as_feature_tensor(real, name="real", min_rows=1)
+    y = as_feature_tensor(fake, name="fake", min_rows=1)
+    check_same_dim(x, y, name_a="real", name_b="fake")
     k = check_int(k, name="k", minimum=1)
     block_size = check_int(block_size, name="block_size", minimum=1)
     return x, y, k, block_size
@@ -457,23 +511,29 @@ def knn_radii(feats, *, k: int, block_size: int = 2048, device="auto", progress:
 
 
 def precision_recall(
-    real_feats,
-    fake_feats,
+    real,
+    fake,
     *,
     k: int = 3,
     block_size: int = 2048,
     device="auto",
     inclusive: bool = True,
+    extractor="efficientnet-lite0",
+    output: str | None = None,
+    batch_size: int = 64,
+    value_range=None,
+    cache=False,
     progress: bool = True,
-) -> PrecisionRecall:
+) -> PrecisionRecallResult:
     """Improved precision and recall of generated samples (Kynkaanniemi et al.).
 
     Parameters
     ----------
-    real_feats : array_like or torch.Tensor, N x D
-        Features of **real** images.
-    fake_feats : array_like or torch.Tensor, M x D
-        Features of **generated** images, from the same extractor output.
+    real : source
+        The **real** set: images (folder, files, ``N x C x H x W`` array, dataset
+        name) run through ``extractor``, or ``N x D`` features.
+    fake : source
+        The **generated** set, the same way (same extractor output).
     k : int
         Neighbourhood size: each sample's ball reaches its k-th nearest
         other sample of the same set (3 in the paper).
@@ -485,12 +545,23 @@ def precision_recall(
         A sample on a ball's boundary counts as inside (``<=``, as the
         authors' code and torch-fidelity). ``False`` uses ``<`` as prdc does.
         The two differ only on exact ties.
+    extractor : str
+        Registered extractor run on image sources (``gm.list_extractors()``);
+        ignored for features.
+    output : str, optional
+        Extractor output (default: ``pool``; ``fc2_relu`` for ``vgg16-fc2``).
+    batch_size : int
+        Images per forward pass.
+    value_range : tuple, optional
+        Declared range of float image arrays (``(0, 1)``, ``(-1, 1)``, ``(0, 255)``).
+    cache : bool or path-like
+        Use the feature cache for image sources (off by default, as :func:`~genmetrics_nb.fid`).
     progress : bool
-        Show a progress bar over tiles.
+        Progress bars (extraction, tiles).
 
     Returns
     -------
-    PrecisionRecall
+    PrecisionRecallResult
         ``.precision``: share of fake samples inside the union of real balls;
         ``.recall``: share of real samples inside the union of fake balls.
 
@@ -520,11 +591,15 @@ def precision_recall(
     """
     from tqdm.auto import tqdm
 
-    x, y, k, block_size = _check_common(real_feats, fake_feats, k, block_size)
+    real, fake, _ = sources.features_pair(
+        real, fake, metric="precision/recall", extractor=extractor, output=output, batch_size=batch_size, device=device,
+        value_range=value_range, cache=cache, progress=progress,
+    )  # fmt: skip
+    x, y, k, block_size = _check_common(real, fake, k, block_size)
     if not isinstance(inclusive, bool):
         raise TypeError(f"inclusive must be True or False, got {inclusive!r}")
-    _check_k_vs_n(k, x.shape[0], "real_feats")
-    _check_k_vs_n(k, y.shape[0], "fake_feats")
+    _check_k_vs_n(k, x.shape[0], "real")
+    _check_k_vs_n(k, y.shape[0], "fake")
     eng = _Engine([x, y], device=device, block_size=block_size, progress=progress)
     real, fake = eng.sets
     total = (_n_tiles(real.n, block_size) + _n_tiles(fake.n, block_size)
@@ -535,7 +610,7 @@ def precision_recall(
         r2_fake = eng.radii2(fake, k, bar)
         m = eng.cross(real, fake, r2_real=r2_real, r2_fake=r2_fake, inclusive_pr=inclusive,
                       inclusive_dc=False, want={"precision", "recall"}, bar=bar)
-    return PrecisionRecall(
+    return PrecisionRecallResult(
         precision=float(m["precision"].double().mean()),
         recall=float(m["recall"].double().mean()),
         k=k,
@@ -545,23 +620,29 @@ def precision_recall(
 
 
 def density_coverage(
-    real_feats,
-    fake_feats,
+    real,
+    fake,
     *,
     k: int = 5,
     block_size: int = 2048,
     device="auto",
     inclusive: bool = False,
+    extractor="efficientnet-lite0",
+    output: str | None = None,
+    batch_size: int = 64,
+    value_range=None,
+    cache=False,
     progress: bool = True,
-) -> DensityCoverage:
+) -> DensityCoverageResult:
     """Density and coverage of generated samples (Naeem et al. 2020).
 
     Parameters
     ----------
-    real_feats : array_like or torch.Tensor, N x D
-        Features of **real** images; only their k-NN balls are used.
-    fake_feats : array_like or torch.Tensor, M x D
-        Features of **generated** images.
+    real : source
+        The **real** set (images run through ``extractor``, or ``N x D``
+        features); only its k-NN balls are used.
+    fake : source
+        The **generated** set, the same way.
     k : int
         Neighbourhood size (5 in the paper).
     block_size : int
@@ -570,11 +651,22 @@ def density_coverage(
     inclusive : bool
         Count a sample exactly on a boundary as inside. The default
         ``False`` (``<``) is the authors' prdc code.
+    extractor : str
+        Registered extractor run on image sources (``gm.list_extractors()``);
+        ignored for features.
+    output : str, optional
+        Extractor output (default: ``pool``; ``fc2_relu`` for ``vgg16-fc2``).
+    batch_size : int
+        Images per forward pass.
+    value_range : tuple, optional
+        Declared range of float image arrays (``(0, 1)``, ``(-1, 1)``, ``(0, 255)``).
+    cache : bool or path-like
+        Use the feature cache for image sources (off by default, as :func:`~genmetrics_nb.fid`).
     progress : bool
 
     Returns
     -------
-    DensityCoverage
+    DensityCoverageResult
         ``.density = 1/(kM) sum_j sum_i 1[fake_j in B(real_i, r_i)]`` and
         ``.coverage = 1/N sum_i 1[some fake in B(real_i, r_i)]``.
 
@@ -602,10 +694,14 @@ def density_coverage(
     """
     from tqdm.auto import tqdm
 
-    x, y, k, block_size = _check_common(real_feats, fake_feats, k, block_size)
+    real, fake, _ = sources.features_pair(
+        real, fake, metric="density/coverage", extractor=extractor, output=output, batch_size=batch_size, device=device,
+        value_range=value_range, cache=cache, progress=progress,
+    )  # fmt: skip
+    x, y, k, block_size = _check_common(real, fake, k, block_size)
     if not isinstance(inclusive, bool):
         raise TypeError(f"inclusive must be True or False, got {inclusive!r}")
-    _check_k_vs_n(k, x.shape[0], "real_feats")
+    _check_k_vs_n(k, x.shape[0], "real")
     eng = _Engine([x, y], device=device, block_size=block_size, progress=progress)
     real, fake = eng.sets
     total = _n_tiles(real.n, block_size) + math.ceil(real.n / block_size) * math.ceil(fake.n / block_size)
@@ -614,7 +710,7 @@ def density_coverage(
         r2_real = eng.radii2(real, k, bar)
         m = eng.cross(real, fake, r2_real=r2_real, r2_fake=None, inclusive_pr=False,
                       inclusive_dc=inclusive, want={"density", "coverage"}, bar=bar)
-    return DensityCoverage(
+    return DensityCoverageResult(
         density=float(m["density"].sum()) / (k * fake.n),
         coverage=float(m["coverage"].double().mean()),
         k=k,

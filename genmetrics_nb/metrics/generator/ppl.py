@@ -13,8 +13,12 @@ The module is split into pure steps: :func:`slerp` / :func:`lerp`,
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import numpy as np
+
+from genmetrics_nb.metrics.result import Result
+from genmetrics_nb.util.checks import check_int
 
 __all__ = ["PPLResult", "ppl", "path_distances", "trimmed_mean", "slerp", "lerp", "resolve_distance"]
 
@@ -23,13 +27,14 @@ _SAMPLINGS = ("end", "full")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class PPLResult:
+class PPLResult(Result):
     """Perceptual path length and how it was measured.
 
     Attributes
     ----------
-    ppl : float
-        Mean of the kept ``distance / epsilon**2`` values.
+    value : float
+        Mean of the kept ``distance / epsilon**2`` values (the PPL).
+        ``to_dict()`` also writes it under its former key ``"ppl"``.
     std : float
         Their standard deviation (population, as torch-fidelity).
     space, sampling : str
@@ -51,7 +56,7 @@ class PPLResult:
         All ``num_samples`` values before the cut (float64).
     """
 
-    ppl: float
+    value: float
     std: float
     space: str
     sampling: str
@@ -65,19 +70,20 @@ class PPLResult:
     round_to_uint8: bool
     distances: np.ndarray = dataclasses.field(repr=False)
 
-    def __float__(self):
-        return float(self.ppl)
+    bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
+    display_fields: ClassVar[tuple[str, ...]] = ("std", "distance", "psi")
+    n_fields: ClassVar[tuple[str, ...]] = ("num_kept", "num_samples")
+    dict_aliases: ClassVar[dict] = {"value": "ppl"}
+    dict_exclude: ClassVar[tuple[str, ...]] = ("distances",)
+
+    def _label(self) -> str:
+        return f"PPL ({self.space}, {self.sampling})"
 
     def __str__(self):
         return (
-            f"PPL ({self.space}, {self.sampling}) = {self.ppl:.4g}  [{self.distance}, psi={self.psi:g}, "
+            f"PPL ({self.space}, {self.sampling}) = {self.value:.4g}  [{self.distance}, psi={self.psi:g}, "
             f"{self.num_kept}/{self.num_samples} pairs kept, epsilon={self.epsilon:g}]"
         )
-
-    def to_dict(self) -> dict:
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "distances"}
-        d["percentiles"] = None if self.percentiles is None else list(self.percentiles)
-        return d
 
 
 # -- interpolation -------------------------------------------------------------------
@@ -230,12 +236,12 @@ def _check_args(space, sampling, epsilon, num_samples, percentiles, crop, batch_
         raise ValueError(f"space must be 'w' (intermediate latents) or 'z' (input latents), got {space!r}")
     if sampling not in _SAMPLINGS:
         raise ValueError(f"sampling must be 'end' (t = 0, the paper's default) or 'full' (t ~ U(0, 1)), got {sampling!r}")
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not 0 < epsilon < 0.5:
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.integer, np.floating)):
+        raise TypeError(f"epsilon must be a small positive number such as 1e-4, got {epsilon!r}")
+    if not 0 < epsilon < 0.5:
         raise ValueError(f"epsilon must be a small positive number such as 1e-4, got {epsilon!r}")
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 2:
-        raise ValueError(f"num_samples must be an int >= 2 (the paper uses 100_000), got {num_samples!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    check_int(num_samples, name="num_samples", minimum=2, hint="the paper uses 100_000")
+    check_int(batch_size, name="batch_size", minimum=1)
     if percentiles is not None:
         try:
             lo, hi = (float(p) for p in percentiles)
@@ -303,6 +309,7 @@ def ppl(generator, *, space: str = "w", sampling: str = "end", epsilon: float = 
     Returns
     -------
     PPLResult
+        ``.value`` is the PPL; ``.distances`` every measured value before the cut.
 
     Notes
     -----
@@ -362,7 +369,7 @@ def ppl(generator, *, space: str = "w", sampling: str = "end", epsilon: float = 
         raise ValueError("the distance returned NaN or Inf for some pairs; check the generator's outputs")
     mean, std, kept = trimmed_mean(values, percentiles)
     return PPLResult(
-        ppl=mean, std=std, space=space, sampling=sampling, epsilon=float(epsilon), psi=psi,
+        value=mean, std=std, space=space, sampling=sampling, epsilon=float(epsilon), psi=psi,
         distance=dist_name, num_samples=int(num_samples), num_kept=kept, percentiles=percentiles,
         crop=crop, round_to_uint8=round_to_uint8, distances=values,
     )

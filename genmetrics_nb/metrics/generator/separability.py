@@ -16,9 +16,13 @@ the paper used 40 CelebA attribute classifiers, which users can wrap with
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import numpy as np
+
 from genmetrics_nb.generators.attributes import AttributeClassifier
+from genmetrics_nb.metrics.result import Result
+from genmetrics_nb.util.checks import check_choice, check_int
 
 __all__ = [
     "AttributeClassifier",
@@ -73,13 +77,14 @@ def conditional_entropy(x, y) -> float:
 
 
 @dataclasses.dataclass(frozen=True)
-class SeparabilityResult:
+class SeparabilityResult(Result):
     """Linear separability and its parts.
 
     Attributes
     ----------
-    score : float
+    value : float
         ``2 ** sum(entropies)``; 1 = every attribute linearly separable.
+        ``to_dict()`` also writes it under its former key ``"score"``.
     entropies : dict
         Attribute name -> H(Y | SVM label) in bits.
     space : str
@@ -92,7 +97,7 @@ class SeparabilityResult:
     classifier : str
     """
 
-    score: float
+    value: float
     entropies: dict
     space: str
     psi: float
@@ -101,19 +106,21 @@ class SeparabilityResult:
     keep: str
     classifier: str
 
-    def __float__(self):
-        return float(self.score)
+    bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
+    display_fields: ClassVar[tuple[str, ...]] = ("psi", "classifier")
+    n_fields: ClassVar[tuple[str, ...]] = ("num_keep", "num_samples")
+    dict_aliases: ClassVar[dict] = {"value": "score"}
+
+    def _label(self) -> str:
+        return f"linear separability ({self.space})"
 
     def __str__(self):
         worst = max(self.entropies, key=self.entropies.get)
         return (
-            f"linear separability ({self.space}) = {self.score:.4g}  [sum H = {np.log2(self.score):.3f} bits "
+            f"linear separability ({self.space}) = {self.value:.4g}  [sum H = {np.log2(self.value):.3f} bits "
             f"over {len(self.entropies)} attributes; worst: {worst} {self.entropies[worst]:.3f} bits; "
             f"{self.num_keep}/{self.num_samples} kept]"
         )
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 _KEEPS = ("most-confident", "per-label")
@@ -183,11 +190,10 @@ def separability_from_latents(latents, probabilities, *, attributes=None, num_ke
             f"latents (N x D) and probabilities (N x A) must have the same N, got {latents.shape} and {probs.shape}"
         )
     n = latents.shape[0]
-    num_keep = n // 2 if num_keep is None else int(num_keep)
+    num_keep = n // 2 if num_keep is None else check_int(num_keep, name="num_keep", minimum=2)
     if not 2 <= num_keep <= n:
         raise ValueError(f"num_keep must be between 2 and the number of samples ({n}), got {num_keep}")
-    if keep not in _KEEPS:
-        raise ValueError(f"keep must be one of {_KEEPS}, got {keep!r}")
+    check_choice(keep, name="keep", choices=_KEEPS)
     names = list(attributes) if attributes is not None else [str(i) for i in range(probs.shape[1])]
     if len(names) != probs.shape[1]:
         raise ValueError(f"{len(names)} attribute names for {probs.shape[1]} probability columns")
@@ -240,6 +246,7 @@ def linear_separability(generator, classifier, *, num_samples: int = 200_000, nu
     Returns
     -------
     SeparabilityResult
+        ``.value`` is the separability; ``.entropies`` the per-attribute bits.
 
     References
     ----------
@@ -259,20 +266,16 @@ def linear_separability(generator, classifier, *, num_samples: int = 200_000, nu
             f"classifier must be an AttributeClassifier (wrap your network with "
             f"genmetrics_nb.metrics.generator.separability.AttributeClassifier), got {type(classifier).__name__}"
         )
-    if space not in ("w", "z"):
-        raise ValueError(f"space must be 'w' or 'z', got {space!r}")
-    if keep not in _KEEPS:
-        raise ValueError(f"keep must be one of {_KEEPS}, got {keep!r}")
+    check_choice(space, name="space", choices=("w", "z"))
+    check_choice(keep, name="keep", choices=_KEEPS)
     if space == "w" and not gen.has_mapping:
         raise ValueError(f"space='w' needs a mapping network and generator {gen.name!r} has none; use space='z'")
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 4:
-        raise ValueError(f"num_samples must be an int >= 4 (the paper uses 200_000), got {num_samples!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    num_samples = check_int(num_samples, name="num_samples", minimum=4, hint="the paper uses 200_000")
+    batch_size = check_int(batch_size, name="batch_size", minimum=1)
     psi = check_psi(psi, gen)
-    num_keep = int(num_samples) // 2 if num_keep is None else num_keep
-    if isinstance(num_keep, bool) or not isinstance(num_keep, (int, np.integer)) or not 2 <= num_keep <= num_samples:
-        raise ValueError(f"num_keep must be an int between 2 and num_samples={num_samples}, got {num_keep!r}")
+    num_keep = num_samples // 2 if num_keep is None else check_int(num_keep, name="num_keep", minimum=2)
+    if num_keep > num_samples:
+        raise ValueError(f"num_keep must be at most num_samples={num_samples}, got {num_keep}")
 
     rng_z, rng_noise = (np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(2))
     lat, probs = [], []
@@ -292,6 +295,6 @@ def linear_separability(generator, classifier, *, num_samples: int = 200_000, nu
         keep=keep, seed=int(seed),
     )
     return SeparabilityResult(
-        score=float(2.0 ** sum(ent.values())), entropies=ent, space=space, psi=psi,
+        value=float(2.0 ** sum(ent.values())), entropies=ent, space=space, psi=psi,
         num_samples=int(num_samples), num_keep=int(num_keep), keep=keep, classifier=classifier.name,
     )

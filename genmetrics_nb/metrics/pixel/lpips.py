@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from genmetrics_nb.util.checks import check_int
+
 __all__ = ["LPIPS", "lpips", "BACKBONES", "lpips_heads_path"]
 
 #: Backbone name -> weight-manager name, torchvision builder, layer slices of
@@ -179,8 +181,8 @@ class LPIPS:
                 f"net={net!r} has no learned LPIPS heads; use learned=False (the baseline) "
                 f"or one of {list(BACKBONES)}"
             )
-        if resize is not None and (isinstance(resize, bool) or not isinstance(resize, int) or resize < 16):
-            raise ValueError(f"resize must be None or an int >= 16 (pixels), got {resize!r}")
+        if resize is not None:
+            resize = check_int(resize, name="resize", minimum=16, hint="resize is in pixels; pass None to keep the input size")
         self.net = net
         self.version = version
         self.resize = resize
@@ -297,18 +299,17 @@ class LPIPS:
 
         Returns
         -------
-        PerImageScore or numpy.ndarray
-            ``.values`` (float64, one per pair) and ``.mean``, with ``.metric``
+        PerImageResult or numpy.ndarray
+            ``.values`` (float64, one per pair) and their mean ``.value``, with ``.metric``
             naming the distance (:attr:`name`); with ``spatial=True`` a float64
             ``N x H x W`` array of maps instead.
         """
         import torch
         from tqdm.auto import tqdm
 
-        from genmetrics_nb.metrics.pixel.pairs import PerImageScore
+        from genmetrics_nb.metrics.pixel.pairs import PerImageResult
 
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        batch_size = check_int(batch_size, name="batch_size", minimum=1)
         if not isinstance(spatial, bool):
             raise TypeError(f"spatial must be True or False, got {spatial!r}")
         xt = _to_minus1_1(x, value_range, name="x")
@@ -334,7 +335,7 @@ class LPIPS:
         res = torch.cat(out).numpy()
         if spatial:
             return res
-        return PerImageScore(self.name, res, float(res.mean()))
+        return PerImageResult(self.name, res, float(res.mean()))
 
 
 def _ndim(x):
@@ -469,8 +470,8 @@ def lpips(x, y, *, net: str = "alex", version: str = "0.1", spatial: bool = Fals
 
     Returns
     -------
-    PerImageScore or numpy.ndarray
-        ``.values`` per pair, ``.mean``, and ``.metric`` naming the distance
+    PerImageResult or numpy.ndarray
+        ``.values`` per pair, their mean ``.value``, and ``.metric`` naming the distance
         (e.g. ``"lpips-alex-v0.1"`` or ``"baseline-efficientnet-lite0"``);
         ``N x H x W`` maps when ``spatial``. See :meth:`LPIPS.__call__`.
 

@@ -3,18 +3,20 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import ClassVar
 
 import numpy as np
 
 from genmetrics_nb.device import resolve
 from genmetrics_nb.images import to_nchw
+from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import is_torch
 
-__all__ = ["PerImageScore", "prepare_pair"]
+__all__ = ["PerImageResult", "prepare_pair"]
 
 
 @dataclasses.dataclass(frozen=True)
-class PerImageScore:
+class PerImageResult(Result):
     """A score per image pair and their mean.
 
     Attributes
@@ -23,32 +25,39 @@ class PerImageScore:
         Which metric, e.g. ``"psnr"``.
     values : numpy.ndarray
         One value per image pair, float64.
-    mean : float
-        ``values.mean()``; ``inf`` if any PSNR is infinite.
+    value : float
+        ``values.mean()``; ``inf`` if any PSNR is infinite. ``to_dict()``
+        also writes it under its former key ``"mean"``.
     """
 
     metric: str
-    values: np.ndarray
-    mean: float
+    values: np.ndarray = dataclasses.field(repr=False)
+    value: float
 
-    def __float__(self) -> float:
-        return float(self.mean)
+    bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
+    n_fields: ClassVar[tuple[str, ...]] = ("n",)
+    dict_aliases: ClassVar[dict] = {"value": "mean"}
+
+    @property
+    def n(self) -> int:
+        """Number of image pairs."""
+        return len(self.values)
 
     def __len__(self) -> int:
         return len(self.values)
 
+    def _label(self) -> str:
+        return self.metric
+
     def __str__(self) -> str:
         unit = " dB" if self.metric == "psnr" else ""
-        return f"{self.metric} = {self.mean:.4f}{unit} (mean of {len(self.values)} image pairs)"
-
-    def to_dict(self) -> dict:
-        return {"metric": self.metric, "mean": self.mean, "values": self.values.tolist()}
+        return f"{self.metric} = {self.value:.4f}{unit} (mean of {len(self.values)} image pairs)"
 
 
-def score(metric: str, values) -> PerImageScore:
+def score(metric: str, values) -> PerImageResult:
     v = values.detach().cpu().numpy().astype(np.float64)
     mean = float(v.mean()) if v.size else math.nan
-    return PerImageScore(metric, v, mean)
+    return PerImageResult(metric, v, mean)
 
 
 def prepare_pair(x, y, *, data_range, device="auto", name_x="x", name_y="y"):

@@ -1,12 +1,12 @@
 """Peak signal-to-noise ratio."""
 from __future__ import annotations
 
-from genmetrics_nb.metrics.pixel.pairs import PerImageScore, prepare_pair, score
+from genmetrics_nb.metrics.pixel.pairs import PerImageResult, prepare_pair, score
 
 __all__ = ["psnr"]
 
 
-def psnr(x, y, *, data_range, device="auto") -> PerImageScore:
+def psnr(x, y, *, data_range, device="auto") -> PerImageResult:
     """Peak signal-to-noise ratio of each image pair, in dB.
 
     ``PSNR = 10 log10(data_range^2 / MSE)``, the MSE taken over all channels
@@ -25,9 +25,9 @@ def psnr(x, y, *, data_range, device="auto") -> PerImageScore:
 
     Returns
     -------
-    PerImageScore
-        ``.values`` per pair and ``.mean``. Identical images have an infinite
-        PSNR, and then the mean is ``inf`` as well.
+    PerImageResult
+        ``.values`` per pair and their mean ``.value``. Identical images have an
+        infinite PSNR, and then the mean is ``inf`` as well.
 
     References
     ----------
@@ -37,7 +37,7 @@ def psnr(x, y, *, data_range, device="auto") -> PerImageScore:
     --------
     >>> import numpy as np
     >>> x = np.zeros((1, 1, 4, 4)); y = np.full((1, 1, 4, 4), 0.1)
-    >>> round(psnr(x, y, data_range=1.0).mean, 6)
+    >>> round(psnr(x, y, data_range=1.0).value, 6)
     20.0
     """
     import torch

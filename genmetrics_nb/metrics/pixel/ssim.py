@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from genmetrics_nb.metrics.pixel.pairs import PerImageScore, prepare_pair, score
+from genmetrics_nb.metrics.pixel.pairs import PerImageResult, prepare_pair, score
 
 __all__ = ["ssim", "ms_ssim", "MS_SSIM_WEIGHTS"]
 
@@ -61,11 +61,13 @@ def _ssim_and_cs(a, b, data_range, w, k1, k2):
 
 def _check_options(sigma, k1, k2):
     for name, v in (("sigma", sigma), ("k1", k1), ("k2", k2)):
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not v > 0 or not math.isfinite(v):
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            raise TypeError(f"{name} must be a positive number, got {v!r}")
+        if not v > 0 or not math.isfinite(v):
             raise ValueError(f"{name} must be a positive number, got {v!r}")
 
 
-def ssim(x, y, *, data_range, sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03, device="auto") -> PerImageScore:
+def ssim(x, y, *, data_range, sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03, device="auto") -> PerImageResult:
     """Structural similarity of each image pair (Wang et al. 2004).
 
     An 11 x 11 Gaussian window (sigma 1.5, truncated at 3.5 sigma as
@@ -86,8 +88,8 @@ def ssim(x, y, *, data_range, sigma: float = 1.5, k1: float = 0.01, k2: float = 
 
     Returns
     -------
-    PerImageScore
-        Identical images give exactly 1.
+    PerImageResult
+        ``.values`` per pair and their mean ``.value``. Identical images give exactly 1.
 
     Notes
     -----
@@ -135,7 +137,7 @@ def ms_ssim(
     k2: float = 0.03,
     normalize: str | None = None,
     device="auto",
-) -> PerImageScore:
+) -> PerImageResult:
     """Multi-scale structural similarity (Wang, Simoncelli and Bovik 2003).
 
     At each of ``len(weights)`` scales the contrast-structure term is taken;
@@ -162,7 +164,8 @@ def ms_ssim(
 
     Returns
     -------
-    PerImageScore
+    PerImageResult
+        ``.values`` per pair and their mean ``.value``.
 
     References
     ----------

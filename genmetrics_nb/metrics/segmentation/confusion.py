@@ -27,11 +27,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import ClassVar
 
 import numpy as np
-from genmetrics_nb.util.checks import is_torch
 
-__all__ = ["ConfusionMatrix", "SegmentationScores", "scores_from_matrix", "CONVENTIONS"]
+from genmetrics_nb.metrics.result import Result
+from genmetrics_nb.util.checks import check_int, is_torch
+
+__all__ = ["ConfusionMatrix", "SegmentationResult", "scores_from_matrix", "CONVENTIONS"]
 
 #: ``"exclude-absent"`` (default): a class whose score is undefined (0 / 0) is
 #: left out of the means and reported as NaN. ``"pix2pix"``: the
@@ -41,20 +44,8 @@ CONVENTIONS = ("exclude-absent", "pix2pix")
 _PIX2PIX_EPS = 1e-12
 
 
-def _check_num_classes(num_classes) -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise TypeError(f"num_classes must be an int, got {type(num_classes).__name__}")
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be at least 1, got {num_classes}")
-    return int(num_classes)
-
-
 def _check_optional_label(value, name: str):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int or None, got {type(value).__name__}")
-    return int(value)
+    return None if value is None else check_int(value, name=name, hint="or pass None")
 
 
 def _check_convention(convention: str) -> str:
@@ -81,8 +72,11 @@ def _check_label_dtype(x, name: str) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class SegmentationScores:
+class SegmentationResult(Result):
     """Scores of a predicted label map against a reference label map.
+
+    ``value`` is ``pixel_accuracy``, the first of the FCN-score's numbers
+    (``float(result)`` too); read the others by name.
 
     Attributes
     ----------
@@ -123,14 +117,18 @@ class SegmentationScores:
     n_pixels: int
     confusion: tuple = dataclasses.field(repr=False)
 
-    def to_dict(self) -> dict:
-        """Plain Python values (NaN stays a float; ``gm.record`` writes it as ``"nan"``)."""
-        out = dataclasses.asdict(self)
-        out["per_class_accuracy"] = list(self.per_class_accuracy)
-        out["per_class_iou"] = list(self.per_class_iou)
-        out["per_class_dice"] = list(self.per_class_dice)
-        out["confusion"] = [list(r) for r in self.confusion]
-        return out
+    metric_name: ClassVar[str] = "segmentation"
+    bootstrap_fields: ClassVar[tuple[str, ...]] = (
+        "pixel_accuracy", "mean_class_accuracy", "mean_iou", "mean_dice",
+    )
+    value_field: ClassVar[str] = "pixel_accuracy"
+    display_fields: ClassVar[tuple[str, ...]] = ("mean_class_accuracy", "mean_iou", "mean_dice")
+    n_fields: ClassVar[tuple[str, ...]] = ("n_pixels",)
+
+    @property
+    def value(self) -> float:
+        """The headline number: ``pixel_accuracy``."""
+        return self.pixel_accuracy
 
     @property
     def matrix(self) -> np.ndarray:
@@ -183,7 +181,7 @@ class ConfusionMatrix:
     """
 
     def __init__(self, num_classes: int, *, ignore_index: int | None = None):
-        self.num_classes = _check_num_classes(num_classes)
+        self.num_classes = check_int(num_classes, name="num_classes", minimum=1)
         self.ignore_index = _check_optional_label(ignore_index, "ignore_index")
         self._np = np.zeros((self.num_classes, self.num_classes), dtype=np.int64)
         self._torch = None  # a torch int64 tensor on the device of the torch updates
@@ -305,7 +303,7 @@ class ConfusionMatrix:
         return int(self.matrix.sum())
 
     # -- scores ---------------------------------------------------------------
-    def compute(self, *, background: int | None = None, convention: str = "exclude-absent") -> SegmentationScores:
+    def compute(self, *, background: int | None = None, convention: str = "exclude-absent") -> SegmentationResult:
         """Scores from the counts so far; see :func:`fcn_score` for the options."""
         background = _check_optional_label(background, "background")
         if background is not None and not 0 <= background < self.num_classes:
@@ -333,7 +331,7 @@ def _mean(values: np.ndarray) -> float:
 
 def scores_from_matrix(
     matrix: np.ndarray, *, background: int | None = None, convention: str = "exclude-absent"
-) -> SegmentationScores:
+) -> SegmentationResult:
     """The scores of a confusion matrix (rows true, columns predicted)."""
     m = np.asarray(matrix, dtype=np.int64)
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
@@ -357,7 +355,7 @@ def scores_from_matrix(
         keep = np.arange(m.shape[0]) != background
         fg_arr = _ratio(np.array(diag[keep].sum()), np.array(rows[keep].sum()), convention)
         fg = float(fg_arr)
-    return SegmentationScores(
+    return SegmentationResult(
         num_classes=int(m.shape[0]),
         pixel_accuracy=float(acc),
         mean_class_accuracy=_mean(cls_acc),

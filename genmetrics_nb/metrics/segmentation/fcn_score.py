@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genmetrics_nb.metrics.segmentation.confusion import ConfusionMatrix, SegmentationScores
+from genmetrics_nb.metrics.segmentation.confusion import ConfusionMatrix, SegmentationResult
 from genmetrics_nb.util.checks import check_int, check_uint8_images
 
 __all__ = ["fcn_score", "fcn_score_images", "resolve_segmenter", "resolve_classes"]
@@ -36,7 +36,7 @@ def fcn_score(
     ignore_index: int | None = None,
     background: int | None = None,
     convention: str = "exclude-absent",
-) -> SegmentationScores:
+) -> SegmentationResult:
     """Pixel accuracy, class accuracy, IoU and Dice of a predicted label map.
 
     Parameters
@@ -64,7 +64,7 @@ def fcn_score(
 
     Returns
     -------
-    SegmentationScores
+    SegmentationResult
 
     Notes
     -----
@@ -131,7 +131,7 @@ def fcn_score_images(
     batch_size: int = 16,
     device="auto",
     progress: bool = True,
-) -> SegmentationScores:
+) -> SegmentationResult:
     """Segment generated images and score them against the real images' segmentation or labels.
 
     Parameters
@@ -164,7 +164,7 @@ def fcn_score_images(
 
     Returns
     -------
-    SegmentationScores
+    SegmentationResult
         Accumulated over all pixels of all images (as the pix2pix script does),
         not averaged per image.
 
