@@ -32,6 +32,7 @@ from genmetrics_nb.images import (
     IMAGE_EXTENSIONS,
     ImageFolder,
     as_uint8,
+    check_allow_narrow,
     list_image_files,
     read_all,
     read_image,
@@ -329,6 +330,12 @@ class ArrayFileImages:
         each batch is checked against it and rounded to ``uint8``.
     name : str
         The argument name used in error messages.
+    allow_narrow : bool
+        Lift the range guard (:func:`genmetrics_nb.images.narrow_range_problem`),
+        which checks each batch read: floats that look mis-declared ([0, 1]
+        data declared ``(0, 255)`` or ``(-1, 1)``) are refused by default.
+    narrow_hint : str, optional
+        How the guard's message says to lift it (default "pass allow_narrow=True").
 
     Attributes
     ----------
@@ -356,7 +363,9 @@ class ArrayFileImages:
     never needs 50,000 images of memory.
     """
 
-    def __init__(self, path, *, key: str | None = None, value_range=None, name: str = "source"):
+    def __init__(self, path, *, key: str | None = None, value_range=None, name: str = "source",
+                 allow_narrow: bool = False, narrow_hint: str | None = None):
+        self.allow_narrow, self._narrow_hint = check_allow_narrow(allow_narrow), narrow_hint
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise ValueError(f"{name}={path!r}: no such .npy/.npz file")
@@ -406,7 +415,10 @@ class ArrayFileImages:
                 labels = z["arr_1"]
             if labels.ndim == 1 and len(labels) == shape[0] and np.issubdtype(labels.dtype, np.integer):
                 self.labels = labels.astype(np.int64)
-        self.fingerprint = _file_fingerprint(self.path, "array", key, value_range)
+        # allow_narrow changes no pixel, only what is refused; it is in the fingerprint
+        # so that features cached under it are not served to a call without it.
+        self.fingerprint = _file_fingerprint(self.path, "array", key, value_range,
+                                             *(("allow_narrow",) if allow_narrow else ()))
         self._handle, self._pid, self._pos = None, None, None
 
     def _open_raw(self):
@@ -444,7 +456,8 @@ class ArrayFileImages:
         if self.layout == "NHWC":
             x = x.transpose(0, 3, 1, 2)
         if self.dtype != np.uint8:
-            x = as_uint8(x, value_range=self.value_range, name=f"{self._name} rows {start}..{stop - 1}")
+            x = as_uint8(x, value_range=self.value_range, name=f"{self._name} rows {start}..{stop - 1}",
+                         allow_narrow=self.allow_narrow, narrow_hint=self._narrow_hint)
         return np.ascontiguousarray(x)
 
     def __getitem__(self, i):

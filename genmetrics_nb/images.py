@@ -31,8 +31,14 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "ImageBatch",
     "ImageFolder",
+    "NARROW_LEVELS",
     "as_uint8",
+    "check_allow_narrow",
+    "check_data_range",
+    "check_image_size",
+    "check_narrow_range",
     "check_value_range",
+    "narrow_range_problem",
     "list_image_files",
     "load_images",
     "read_all",
@@ -45,6 +51,13 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 #: under older rules are recomputed rather than served.
 DECODING_VERSION = 2
 _VALID_RANGES = ((0, 1), (-1, 1), (0, 255))
+#: The range guard (:func:`narrow_range_problem`): float data whose values all lie
+#: within ``NARROW_LEVELS / 255`` of their declared span above its low end would
+#: round to uint8 levels 0 and 1 only -- an image with no visible content. That is
+#: what [0, 1] data declared as (0, 255) always look like.
+NARROW_LEVELS = 1.5
+#: What the range guard's messages tell a caller who offers ``allow_narrow``.
+_ASSERT_NARROW = "pass allow_narrow=True"
 
 
 class ImageBatch(np.ndarray):
@@ -176,8 +189,186 @@ def _selected_rows(key, shape):
 # ----------------------------------------------------------------------------
 # validation and conversion of in-memory arrays
 # ----------------------------------------------------------------------------
-def check_value_range(x, value_range, *, name: str = "images") -> tuple[float, float]:
-    """Check that float data lie inside their declared range.
+def check_allow_narrow(allow_narrow) -> bool:
+    """``allow_narrow`` if it is a bool, else a TypeError that says what it is for."""
+    if not isinstance(allow_narrow, bool):
+        raise TypeError(
+            f"allow_narrow must be True or False, got {allow_narrow!r}; True asserts that float "
+            "images far narrower than their declared range are meant to be so"
+        )
+    return allow_narrow
+
+
+def narrow_range_problem(xmin: float, xmax: float, value_range) -> str | None:
+    """Why float data observed in ``[xmin, xmax]`` look mis-declared as ``value_range``.
+
+    The range guard. Data inside their declared range can still be declared
+    wrongly: ``[0, 1]`` data declared as ``(0, 255)`` or as ``(-1, 1)`` pass a
+    plain range check and give a plausible but wrong number (an almost black
+    image, or a washed-out grey one). Two rules catch those confusions:
+
+    1. **Scale** (the ``/ 255`` confusion): every value lies within
+       :data:`NARROW_LEVELS` ``/ 255`` (1.5 / 255) of the declared span above
+       its low end, and some value lies above the low end. Converted to uint8
+       such data round to levels 0 and 1 only: no visible content is left.
+       ``[0, 1]`` data declared as ``(0, 255)`` always match; a dark but real
+       image does not (one at 0..40 of 255 uses 40 levels); an image that is
+       exactly at the low end everywhere (all black) is the same image under
+       either reading and is let through.
+    2. **Sign** (the ``[0, 1]`` vs ``[-1, 1]`` confusion): the declared range
+       has a negative low end and a positive high end, yet no value lies
+       below zero by more than half a uint8 level (``0.5 / 255`` of the span).
+       ``[0, 1]`` data declared as ``(-1, 1)`` always match. So does a batch
+       of genuine ``[-1, 1]`` images with no pixel darker than mid-grey --
+       rare for natural images, where some shadow is almost always present,
+       but possible for one very bright image; that is what ``allow_narrow``
+       is for.
+
+    Parameters
+    ----------
+    xmin, xmax : float
+        The smallest and largest value observed.
+    value_range : tuple of two floats
+        The declared ``(lo, hi)``.
+
+    Returns
+    -------
+    str or None
+        A sentence for an error message (what the data look like and which
+        range to declare), or None when neither rule applies.
+
+    Notes
+    -----
+    Both rules can only refuse: they never change a number. A refusal is
+    lifted by declaring the right range or, where the data really are that
+    narrow, by ``allow_narrow=True`` (:func:`load_images`,
+    :func:`genmetrics_nb.extract_features`, PSNR/SSIM/MS-SSIM, LPIPS,
+    :func:`genmetrics_nb.sources.generated`). Streamed sources (array files,
+    generators) are checked batch by batch.
+
+    References
+    ----------
+    .. [1] R. Zhang et al., LPIPS reference code, https://github.com/richzhang/PerceptualSimilarity
+       (``lpips.LPIPS`` expects [-1, 1] input, or ``normalize=True`` for
+       [0, 1]): the confusion rule 2 catches.
+    .. [2] G. Parmar, R. Zhang, J.-Y. Zhu, "On Aliased Resizing and Surprising
+       Subtleties in GAN Evaluation", CVPR 2022 (clean-fid): how such
+       preprocessing slips move FID.
+    """
+    rule = _narrow_rule(xmin, xmax, *(float(v) for v in value_range))
+    return None if rule is None else rule[1]
+
+
+def _narrow_rule(xmin, xmax, lo, hi):
+    """``(1 or 2, sentence)`` for the rule of :func:`narrow_range_problem` that applies, or None."""
+    level = (hi - lo) / 255.0
+    if lo < 0.0 < hi and xmin >= -0.5 * level:
+        return 2, (
+            f"with no value below 0, but value_range=({lo:g}, {hi:g}) was declared: read that way "
+            f"every pixel is at least mid-grey. They look like [0, {hi:g}] data: declare "
+            f"value_range=(0, {hi:g})"
+        )
+    if xmax > lo and xmax - lo <= NARROW_LEVELS * level:
+        looks = (" They look like [0, 1] data: declare value_range=(0, 1)"
+                 if lo == 0.0 and xmax <= 1.0 + 1e-6 and hi > 1.0 else
+                 " Declare the range the data really have")
+        return 1, (
+            f"within the lowest {NARROW_LEVELS:g}/255 of the declared value_range=({lo:g}, {hi:g}): "
+            f"converted to uint8 every pixel would be 0 or 1, an almost black image.{looks}"
+        )
+    return None
+
+
+def check_narrow_range(xmin: float, xmax: float, value_range, *, what: str, allow_narrow: bool = False,
+                       hint: str | None = None) -> None:
+    """Raise the range guard's ValueError for data observed in ``[xmin, xmax]``.
+
+    Parameters
+    ----------
+    xmin, xmax : float
+        The extremes observed.
+    value_range : tuple of two floats
+        The declared ``(lo, hi)``.
+    what : str
+        The start of the message: the data and where they lie
+        (``"x lie in [0.01, 0.98]"``).
+    allow_narrow : bool
+        True: nothing is checked.
+    hint : str, optional
+        How to lift the guard (default "pass allow_narrow=True").
+
+    Raises
+    ------
+    ValueError
+        When a rule of :func:`narrow_range_problem` applies.
+    """
+    if allow_narrow:
+        return
+    lo, hi = (float(v) for v in value_range)
+    rule = _narrow_rule(xmin, xmax, lo, hi)
+    if rule is None:
+        return
+    number, sentence = rule
+    really = "this dark" if number == 1 else f"({lo:g}, {hi:g}) images with no pixel darker than mid-grey"
+    raise ValueError(f"{what}{',' if number == 1 else ''} {sentence}. If they really are {really}, "
+                     f"{hint or _ASSERT_NARROW}.")
+
+
+def check_data_range(xmin: float, xmax: float, data_range: float, *, names: str = "x and y",
+                     allow_narrow: bool = False) -> None:
+    """The range guard for a declared *width* (PSNR/SSIM ``data_range``).
+
+    ``data_range`` declares only the width the images can take, not where
+    it starts, so rule 1 of :func:`narrow_range_problem` is measured from the
+    data's own minimum, and must cover both float conventions: float images
+    whose values all lie within ``2 * NARROW_LEVELS / 255`` (3/255) of
+    ``data_range`` of each other, and are not all equal, are refused. Both
+    ``[0, 1]`` images (width 1) and ``[-1, 1]`` images (width 2) with
+    ``data_range=255`` always are (the first is the issue's example: PSNR
+    74.6 dB where 26.5 dB is right). A real image, even a dark one, spans
+    far more than 3 of 255 levels; a nearly flat pair of images is refused
+    too, and ``allow_narrow=True`` lets it through. The sign confusion cannot
+    be seen here: ``[0, 1]`` images with ``data_range=2`` span half the range,
+    as a low-contrast ``[-1, 1]`` image may.
+
+    Parameters
+    ----------
+    xmin, xmax : float
+        The extremes of both image batches together.
+    data_range : float
+        The declared width.
+    names : str
+        What messages call the images.
+    allow_narrow : bool
+        True skips the check (the images really vary that little).
+
+    Raises
+    ------
+    ValueError
+        Naming the observed span, the declared one, and both fixes.
+    """
+    if allow_narrow:
+        return
+    span = xmax - xmin
+    levels = 2 * NARROW_LEVELS
+    if 0.0 < span <= levels * data_range / 255.0:
+        guess = ""
+        if xmin >= 0.0 and xmax <= 1.0 + 1e-6 and data_range > 1.0:
+            guess = " They look like [0, 1] data: pass data_range=1.0."
+        elif xmin >= -1.0 - 1e-6 and xmax <= 1.0 + 1e-6 and data_range > 2.0:
+            guess = " They look like [-1, 1] data: pass data_range=2.0."
+        raise ValueError(
+            f"{names} span [{xmin:.6g}, {xmax:.6g}], within {levels:g}/255 of "
+            f"data_range={data_range:g}: measured against that range they hardly differ, and "
+            f"PSNR/SSIM would come out far too good.{guess} data_range is the full range the "
+            "images can take (255 for uint8, 1.0 for [0, 1] floats, 2.0 for [-1, 1]). If the "
+            "images really vary this little, pass allow_narrow=True."
+        )
+
+
+def check_value_range(x, value_range, *, name: str = "images", allow_narrow: bool = False,
+                      narrow_hint: str | None = None) -> tuple[float, float]:
+    """Check that float data lie inside their declared range, and do not look mis-declared.
 
     Parameters
     ----------
@@ -187,6 +378,12 @@ def check_value_range(x, value_range, *, name: str = "images") -> tuple[float, f
         The range the caller declares, ``(0, 1)``, ``(-1, 1)`` or ``(0, 255)``.
     name : str
         The argument name used in error messages.
+    allow_narrow : bool
+        True lifts the range guard (:func:`narrow_range_problem`): the data
+        are meant to be that narrow (a black frame, a very bright image).
+    narrow_hint : str, optional
+        How the caller's user lifts the guard, for the message (default:
+        "pass allow_narrow=True").
 
     Returns
     -------
@@ -195,10 +392,14 @@ def check_value_range(x, value_range, *, name: str = "images") -> tuple[float, f
     Raises
     ------
     ValueError
-        On NaN or Inf, on a malformed range, or on values outside the range.
+        On NaN or Inf, on a malformed range, on values outside the range, or
+        on data the range guard refuses (naming the observed and the declared
+        range, the range to declare, and ``allow_narrow``).
     TypeError
-        If ``value_range`` is missing for float data.
+        If ``value_range`` is missing for float data, or ``allow_narrow`` is
+        not a bool.
     """
+    check_allow_narrow(allow_narrow)
     if value_range is None:
         raise TypeError(
             f"{name} are floating point, so their range must be declared: pass "
@@ -232,7 +433,14 @@ def check_value_range(x, value_range, *, name: str = "images") -> tuple[float, f
             f"{name} lie in [{xmin:.6g}, {xmax:.6g}], outside the declared "
             f"value_range=({lo:g}, {hi:g}).{hint} Otherwise clip or rescale them first."
         )
+    if _size(x):  # an empty array has no range to judge
+        check_narrow_range(xmin, xmax, (lo, hi), what=f"{name} lie in [{xmin:.6g}, {xmax:.6g}]",
+                           allow_narrow=allow_narrow, hint=narrow_hint)
     return lo, hi
+
+
+def _size(x) -> int:
+    return int(x.numel()) if is_torch(x) else int(np.asarray(x).size)
 
 
 def _min_max_finite(x):
@@ -250,7 +458,8 @@ def _min_max_finite(x):
     return float(np.nanmin(x)) if finite else 0.0, float(np.nanmax(x)) if finite else 0.0, finite
 
 
-def as_uint8(x, *, value_range=None, name: str = "images"):
+def as_uint8(x, *, value_range=None, name: str = "images", allow_narrow: bool = False,
+             narrow_hint: str | None = None):
     """Convert images to ``uint8``, rounding float values.
 
     Parameters
@@ -261,6 +470,8 @@ def as_uint8(x, *, value_range=None, name: str = "images"):
         Declared range of float data.
     name : str
         Argument name for error messages.
+    allow_narrow, narrow_hint
+        The range guard, as in :func:`check_value_range`.
 
     Returns
     -------
@@ -281,7 +492,8 @@ def as_uint8(x, *, value_range=None, name: str = "images"):
                 f"{name} have dtype {x.dtype}; integer images must be uint8. Convert them "
                 "with x.to(torch.uint8) if they are 0..255, or pass floats with value_range"
             )
-        lo, hi = check_value_range(x, value_range, name=name)
+        lo, hi = check_value_range(x, value_range, name=name, allow_narrow=allow_narrow,
+                                   narrow_hint=narrow_hint)
         y = (x.double() - lo) * (255.0 / (hi - lo))
         return torch.round(y).clamp_(0, 255).to(torch.uint8)
     x = np.asarray(x)
@@ -292,7 +504,8 @@ def as_uint8(x, *, value_range=None, name: str = "images"):
             f"{name} have dtype {x.dtype}; integer images must be uint8. Convert them with "
             "x.astype(np.uint8) if they are 0..255, or pass floats with value_range"
         )
-    lo, hi = check_value_range(x, value_range, name=name)
+    lo, hi = check_value_range(x, value_range, name=name, allow_narrow=allow_narrow,
+                               narrow_hint=narrow_hint)
     y = (x.astype(np.float64) - lo) * (255.0 / (hi - lo))
     return np.clip(np.rint(y), 0, 255).astype(np.uint8)
 
@@ -307,9 +520,10 @@ def to_nchw(x, *, name: str):
         )
     c_first, c_last = x.shape[1] in (1, 3), x.shape[-1] in (1, 3)
     if c_first:
-        return x
+        return check_image_size(x, name=name)
     if c_last:
-        return x.permute(0, 3, 1, 2) if is_torch(x) else np.transpose(x, (0, 3, 1, 2))
+        x = x.permute(0, 3, 1, 2) if is_torch(x) else np.transpose(x, (0, 3, 1, 2))
+        return check_image_size(x, name=name)
     if x.shape[1] == 4 or x.shape[-1] == 4:
         raise ValueError(
             f"{name} have 4 channels (RGBA?); drop the alpha channel first (x[:, :3])"
@@ -318,6 +532,33 @@ def to_nchw(x, *, name: str):
         f"{name} have shape {tuple(x.shape)}: no axis of size 1 or 3 for channels; "
         "pass N x C x H x W with C = 1 or 3"
     )
+
+
+def check_image_size(x, *, name: str, minimum: int = 1, why: str = "", fix: str = ""):
+    """``x`` (``N x C x H x W``) if its images are at least ``minimum`` pixels on each side.
+
+    Parameters
+    ----------
+    x : array or tensor
+    name : str
+        The argument's name, for the message.
+    minimum : int
+        The smallest side accepted (1: an image with no pixels is never one).
+    why, fix : str
+        What needs that size and how to get there, for the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the size found and the minimum.
+    """
+    h, w = int(x.shape[-2]), int(x.shape[-1])
+    if min(h, w) < minimum:
+        raise ValueError(
+            f"{name} are {h} x {w} pixels; {why or 'images need'} at least {minimum} x {minimum}"
+            f"{'; ' + fix if fix else ''}"
+        )
+    return x
 
 
 def _expand_channels(x, channels, *, name):
@@ -681,6 +922,7 @@ def load_images(
     value_range=None,
     channels: int | None = None,
     on_error: str = "raise",
+    allow_narrow: bool = False,
 ) -> ImageBatch:
     """Load images into a ``uint8`` ``N x C x H x W`` array.
 
@@ -701,6 +943,12 @@ def load_images(
     on_error : {"raise", "skip"}
         What to do with files that cannot be decoded. "skip" leaves them out,
         warns, and lists them in ``result.skipped``.
+    allow_narrow : bool
+        Lift the range guard for float arrays: by default floats that look
+        mis-declared are refused (all values within 1.5/255 of the range above
+        its low end, e.g. [0, 1] data declared ``(0, 255)``; or no negative
+        value under a signed range, e.g. [0, 1] data declared ``(-1, 1)``; see
+        :func:`narrow_range_problem`). True says such data are meant.
 
     Returns
     -------
@@ -714,12 +962,13 @@ def load_images(
     ------
     ValueError
         Empty folder, unreadable file, mixed sizes without ``size``, float
-        data outside ``value_range``, NaN/Inf, wrong rank; a file whose
+        data outside ``value_range`` or refused by the range guard, NaN/Inf,
+        wrong rank, images with no pixels; a file whose
         samples have no documented 8-bit mapping (32-bit integer TIFF, float
         TIFF outside ``[0, 1]``), named in the message.
     TypeError
         Unsupported source type, integer data that are not uint8, float data
-        without ``value_range``.
+        without ``value_range``; ``allow_narrow`` not a bool.
 
     Notes
     -----
@@ -737,6 +986,7 @@ def load_images(
     ((2, 3, 8, 8), dtype('uint8'), 128)
     """
     _check_on_error(on_error)
+    check_allow_narrow(allow_narrow)
     if channels not in (None, 1, 3):
         raise ValueError(f"channels must be None, 1 or 3, got {channels!r}")
     if isinstance(source, (str, os.PathLike)):
@@ -761,7 +1011,7 @@ def load_images(
         if source.shape[0] == 0 if source.ndim else True:
             raise ValueError("source holds no images (N = 0)")
         x = to_nchw(source, name="source")
-        x = as_uint8(x, value_range=value_range, name="source")
+        x = as_uint8(x, value_range=value_range, name="source", allow_narrow=allow_narrow)
         x = _expand_channels(x, channels, name="source")
         if is_torch(x):
             return x

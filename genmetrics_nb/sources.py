@@ -53,7 +53,6 @@ __all__ = [
     "PROVENANCE",
     "SOURCE_KINDS",
     "check_compatible",
-    "check_not_unit_range",
     "classify",
     "default_output",
     "features_of",
@@ -304,7 +303,7 @@ def load_generator_spec(spec, *, z_dim=None, value_range=None, device="auto", na
 
 
 def generated(spec, *, num_images: int, seed: int = 0, psi: float = 1.0, batch_size: int = 64,
-              z_dim=None, value_range=None, device="auto") -> GeneratorSource:
+              z_dim=None, value_range=None, device="auto", allow_narrow: bool = False) -> GeneratorSource:
     """Images drawn from a generator, as a source for every metric and for feature extraction.
 
     Parameters
@@ -330,6 +329,11 @@ def generated(spec, *, num_images: int, seed: int = 0, psi: float = 1.0, batch_s
         Only for a plain z -> image module.
     device : str
         Where the generator runs (a loaded checkpoint or pickle is put there).
+    allow_narrow : bool
+        Lift the range guard on the first batch: by default images that look
+        mis-declared (no value below 0 under ``(-1, 1)``: sigmoid images
+        declared as tanh ones; or all within 1.5/255 of the range's low end)
+        are refused (:func:`genmetrics_nb.images.narrow_range_problem`).
 
     Returns
     -------
@@ -364,7 +368,8 @@ def generated(spec, *, num_images: int, seed: int = 0, psi: float = 1.0, batch_s
                            hint="num_images is how many images to draw from the generator")
     gen = load_generator_spec(spec, z_dim=z_dim, value_range=value_range, device=device, name="spec")
     label = os.fspath(spec) if isinstance(spec, (str, os.PathLike)) else None
-    return GeneratorSource(gen, num_images=num_images, seed=seed, psi=psi, batch_size=batch_size, name=label)
+    return GeneratorSource(gen, num_images=num_images, seed=seed, psi=psi, batch_size=batch_size, name=label,
+                           allow_narrow=allow_narrow)
 
 
 def _check_folder_has_images(folder: str, *, name: str) -> None:
@@ -490,7 +495,8 @@ def _load_array_file(path, *, name: str, value_range=None):
 
     shape = array_file_shape(path)
     if len(shape) == 4:
-        return ArrayFileImages(path, value_range=value_range, name=name)
+        return ArrayFileImages(path, value_range=value_range, name=name,
+                               narrow_hint=_narrow_hint(value_range))
     if len(shape) != 2:
         raise ValueError(
             f"{name}={os.fspath(path)!r} holds shape {shape}; expected N x D features or "
@@ -502,27 +508,12 @@ def _load_array_file(path, *, name: str, value_range=None):
     return np.load(path, allow_pickle=False)
 
 
-def check_not_unit_range(x, value_range, *, name: str) -> None:
-    """Refuse [0, 1] float images declared as [0, 255].
-
-    [0, 1] lies inside [0, 255], so a range check alone passes them, and
-    they become almost black uint8 images: a plausible but meaningless score
-    (the pitfall of feeding a network [0, 1] floats where it expects [0, 255]).
-    """
-    if value_range is None or not (isinstance(x, np.ndarray) or is_torch(x)):
-        return
-    floating = x.is_floating_point() if is_torch(x) else np.issubdtype(x.dtype, np.floating)
-    if not floating or x.ndim != 4 or not len(x):
-        return
-    try:
-        lo, hi = (float(v) for v in value_range)
-    except (TypeError, ValueError):
-        return  # load_images reports the malformed range
-    if (lo, hi) == (0.0, 255.0) and float(x.max()) <= 1.0 and float(x.min()) >= 0.0:
-        raise ValueError(
-            f"{name} are declared value_range=(0, 255) but every value lies in [0, 1]: they look "
-            "like [0, 1] data. Pass value_range=(0, 1) (or multiply by 255 first)"
-        )
+def _narrow_hint(value_range) -> str:
+    """How a metric's user lifts the range guard: the metrics take no ``allow_narrow``, so
+    the images are converted first (:func:`genmetrics_nb.images.narrow_range_problem`)."""
+    declared = tuple(value_range) if isinstance(value_range, (tuple, list)) else value_range
+    return (f"convert them first, saying so: gm.load_images(x, value_range={declared!r}, "
+            "allow_narrow=True) (or gm.extract_features(..., allow_narrow=True)), and pass the result")
 
 
 def provenance(meta) -> dict:
@@ -553,17 +544,21 @@ def _image_extractor(source, *, name, extractor, value_range, device):
 
         if is_archive(source):
             source = ArchiveImages(source, name=name)  # its listing errors name the argument
+    if isinstance(source, GeneratorSource):
+        try:  # its first batch is checked (range, NaN) up front; it stays buffered for the extraction
+            source.read_batch(0, 1)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
     if isinstance(source, np.ndarray) or is_torch(source):
         floating = source.is_floating_point() if is_torch(source) else np.issubdtype(source.dtype, np.floating)
-        if floating:
+        if floating:  # checked here, so that the message names the argument and the metrics' fix
             from genmetrics_nb.images import check_value_range
 
-            check_value_range(source, value_range, name=name)
-    check_not_unit_range(source, value_range, name=name)
+            check_value_range(source, value_range, name=name, narrow_hint=_narrow_hint(value_range))
     return source, get_extractor(extractor, device=device)
 
 
-def stats_of(source, *, name: str, extractor="efficientnet-lite0", output=None, batch_size: int = 64,
+def stats_of(source, *, name: str, extractor="inception-v3-fid", output=None, batch_size: int = 64,
              device="auto", value_range=None, cache=False, progress: bool = True):
     """Any source as ``FeatureStats`` carrying its protocol in ``.meta``.
 
@@ -599,7 +594,7 @@ def stats_of(source, *, name: str, extractor="efficientnet-lite0", output=None, 
                          value_range=value_range, cache=cache, progress=progress)
 
 
-def features_of(source, *, name: str, metric: str, extractor="efficientnet-lite0", output=None,
+def features_of(source, *, name: str, metric: str, extractor="inception-v3-fid", output=None,
                 purpose: str = "features", batch_size: int = 64, device="auto", value_range=None,
                 cache=False, progress: bool = True):
     """Any source as per-sample features (or logits), with their protocol.

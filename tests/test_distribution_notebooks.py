@@ -29,6 +29,9 @@ def feature_home(tmp_path_factory):
 def _run(name, tmp_path):
     run = run_notebook(NOTEBOOK_DIR / f"{name}.ipynb", profile="smoke", out_dir=tmp_path, timeout=600)
     assert run.status == "ok", run.error
+    # The smoke profile keeps each notebook's finding: its verdict must say "reproduced".
+    verdict = run.results["metrics"]["verdict"]
+    assert verdict["reproduced"] is True, verdict["statement"]
     return run
 
 
@@ -56,6 +59,9 @@ def test_fid_notebook_smoke(tmp_path, feature_home):
     assert m["fid_matrix_same_class_mean"] < m["fid_matrix_different_class_mean"]
     assert m["fid_pitfall_misscaled"] < 0.1 * m["fid_pitfall_correct"]
     assert set(run.results["figures"]) == {"fid-class-pairs.png", "fid-same-vs-different.png"}
+    for row in m["same_vs_different"]["rows"]:  # every printed interval contains its FID
+        assert row["low"] <= row["fid"] <= row["high"]
+    assert "re-centred on the estimate" in m["same_vs_different"]["interval"]
 
 
 @pytest.mark.notebook

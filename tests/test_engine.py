@@ -106,6 +106,42 @@ def test_float_sources_need_value_range():
     np.testing.assert_array_equal(f["feat"], _run(x, cache=False)["feat"])
 
 
+def test_narrow_float_sources_are_refused_unless_asserted():
+    # "Never a plausible wrong number", class 2: [0, 1] floats declared as (0, 255) or (-1, 1).
+    x = _images(3) / 255.0
+    with pytest.raises(ValueError, match=r"(?s)value_range=\(0, 255\).*\[0, 1\] data.*allow_narrow=True"):
+        _run(x, value_range=(0, 255), cache=False)
+    with pytest.raises(ValueError, match=r"(?s)no value below 0.*value_range=\(-1, 1\).*allow_narrow=True"):
+        feature_stats(torch.from_numpy(x), "test-tiny", value_range=(-1, 1), device="cpu", progress=False)
+    got = _run(x, value_range=(0, 255), allow_narrow=True, cache=False)
+    np.testing.assert_array_equal(got["feat"], _run(np.rint(x).astype(np.uint8), cache=False)["feat"])
+    with pytest.raises(TypeError, match="allow_narrow must be True or False"):
+        _run(x, value_range=(0, 1), allow_narrow=None, cache=False)
+
+
+def test_read_only_arrays_are_extracted_without_a_warning(monkeypatch):
+    # Cached and memory-mapped datasets are read-only; torch.from_numpy warns on them ("The given
+    # NumPy array is not writable", once per process, so the call itself is watched here). The
+    # engine copies such a batch, never the whole source.
+    given = []
+    from_numpy = torch.from_numpy
+    monkeypatch.setattr(torch, "from_numpy", lambda a: (given.append(a.flags.writeable), from_numpy(a))[1])
+    x = _images(5)
+    ro = x.copy()
+    ro.flags.writeable = False
+    got = _run(ro, batch_size=2, cache=False)
+    assert given and all(given)
+    np.testing.assert_array_equal(got["feat"], _run(x, batch_size=2, cache=False)["feat"])
+    assert not ro.flags.writeable  # the caller's array is left as it was
+
+
+def test_zero_sized_images_are_refused():
+    with pytest.raises(ValueError, match=r"0 x 5.*at least 1 x 1"):
+        _run(np.zeros((2, 3, 0, 5), np.uint8), cache=False)
+    with pytest.raises(ValueError, match=r"images are 5 x 0 pixels.*at least 1 x 1"):
+        gm.get_extractor("test-tiny", device="cpu")(np.zeros((1, 3, 5, 0), np.uint8))
+
+
 def test_dataset_and_labeled_images_sources():
     x = _images(4)
 

@@ -205,7 +205,8 @@ def test_fid_on_features_stats_and_files(two_sets, tmp_path):
     np.savez(tmp_path / "pf.npz", mu=x.mean(0), sigma=np.cov(x, rowvar=False))
     r2 = gm.fid(tmp_path / "pf.npz", gm.FeatureStats.from_features(y))
     assert r2.value == pytest.approx(ref, rel=1e-10) and r2.n_real is None
-    assert "FID =" in str(r) and r.to_dict()["frechet"]["dim"] == 48
+    assert str(r).startswith("FD = ")  # features of unknown origin: not called FID
+    assert r.to_dict()["frechet"]["dim"] == 48
 
 
 def test_fid_refuses_mixed_extractors(two_sets):

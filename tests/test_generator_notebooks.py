@@ -17,6 +17,7 @@ def test_lpips_notebook_smoke(tmp_path):
     assert m["rank_agreement"]["noise"]["psnr"] < 0
     afc = m["two_afc"]
     assert afc["prefers"]["psnr"] != afc["prefers"][m["distance"]]
+    assert m["verdict"]["reproduced"] is True, m["verdict"]["statement"]
 
 
 @pytest.mark.notebook
@@ -28,6 +29,7 @@ def test_ppl_notebook_smoke(tmp_path):
     by_psi = m["ppl"]["w_end_by_psi"]
     assert by_psi["0.5"] < by_psi["1"]  # truncation shortens paths
     assert m["uint8_rounding_factor"] > 1
+    assert m["verdict"]["reproduced"] is True, m["verdict"]["statement"]  # w paths shorter than z paths
 
 
 @pytest.mark.notebook
@@ -38,6 +40,8 @@ def test_linear_separability_notebook_smoke(tmp_path):
     sep = run.results["metrics"]["separability"]
     assert set(sep["entropies_w"]) >= {"Trouser", "Bag"}
     assert 1 <= sep["score_w"] <= 2**10 and 1 <= sep["score_z"] <= 2**10
+    verdict = run.results["metrics"]["verdict"]
+    assert verdict["reproduced"] is True, verdict["statement"]  # w more separable than z
 
 
 @pytest.mark.notebook
@@ -49,3 +53,5 @@ def test_stylegan2_metrics_notebook_smoke(tmp_path):
     fid = t["by_iteration"]["fid"]
     assert fid["2000"] < fid["250"]  # the trained snapshot is closer to the data
     assert set(t["final"]) == {"is", "fid", "precision", "recall", "ppl", "ls"}
+    verdict = run.results["metrics"]["verdict"]
+    assert verdict["reproduced"] is True, verdict["statement"]

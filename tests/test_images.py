@@ -46,16 +46,70 @@ def test_channels_last_and_grayscale_expansion(rng):
     "value, declared, match",
     [
         (np.full((1, 3, 4, 4), 200.0), (0, 1), r"value_range=\(0, 255\)"),
-        (np.full((1, 3, 4, 4), 0.5), (0, 255), None),
+        (np.full((1, 3, 4, 4), 100.5), (0, 255), None),
         (np.full((1, 3, 4, 4), -0.5), (0, 1), r"value_range=\(-1, 1\)"),
     ],
 )
 def test_out_of_range_names_the_fix(value, declared, match):
-    if match is None:  # 0.5 is inside [0, 255]: fine, no error
+    if match is None:  # 100.5 is inside [0, 255]: fine, no error
         gm.load_images(value, value_range=declared)
         return
     with pytest.raises(ValueError, match=match):
         gm.load_images(value, value_range=declared)
+
+
+# Data far narrower than their declared range ("Never a plausible wrong number", class 2).
+@pytest.mark.parametrize("as_torch", [False, True])
+def test_unit_data_declared_as_0_255_are_refused(rng, as_torch):
+    x = rng.random((2, 3, 8, 8))
+    x = torch.from_numpy(x) if as_torch else x
+    with pytest.raises(ValueError, match=r"(?s)source lie in \[0\.0\d*, 0\.9\d*\].*value_range=\(0, 255\)"
+                                         r".*\[0, 1\] data.*value_range=\(0, 1\).*allow_narrow=True"):
+        gm.load_images(x, value_range=(0, 255))
+    with pytest.raises(ValueError, match="allow_narrow=True"):
+        as_uint8(x, value_range=(0, 255))
+
+
+@pytest.mark.parametrize("as_torch", [False, True])
+def test_unit_data_declared_as_minus1_1_are_refused(rng, as_torch):
+    x = rng.random((2, 3, 8, 8))
+    x = torch.from_numpy(x) if as_torch else x
+    with pytest.raises(ValueError, match=r"(?s)no value below 0.*value_range=\(-1, 1\).*\[0, 1\] data"
+                                         r".*value_range=\(0, 1\).*allow_narrow=True"):
+        gm.load_images(x, value_range=(-1, 1))
+
+
+def test_dark_bright_and_blank_images_pass_the_range_guard(rng):
+    dark = rng.uniform(0, 40, (2, 3, 8, 8))  # a dark image at 0..40 of 255 is legitimate
+    assert np.array_equal(gm.load_images(dark, value_range=(0, 255)), np.rint(dark).astype(np.uint8))
+    signed = rng.uniform(-0.2, 1, (2, 3, 8, 8))  # a bright [-1, 1] image with some shadow
+    gm.load_images(signed, value_range=(-1, 1))
+    black = np.zeros((1, 3, 8, 8))  # all at the low end: both readings give the same image
+    assert not gm.load_images(black, value_range=(0, 255)).any()
+    assert not gm.load_images(black, value_range=(0, 1)).any()
+    # the exact thresholds: 1.5 levels of 255 above the low end; half a level below zero
+    gm.load_images(np.full((1, 1, 4, 4), 1.51), value_range=(0, 255))
+    with pytest.raises(ValueError, match="allow_narrow"):
+        gm.load_images(np.full((1, 1, 4, 4), 1.49), value_range=(0, 255))
+    gm.load_images(np.full((1, 1, 4, 4), -0.5 * 2 / 255 - 1e-4), value_range=(-1, 1))
+    with pytest.raises(ValueError, match="allow_narrow"):
+        gm.load_images(np.full((1, 1, 4, 4), -0.5 * 2 / 255 + 1e-4), value_range=(-1, 1))
+
+
+def test_allow_narrow_asserts_that_narrow_data_are_meant(rng):
+    x = rng.random((2, 3, 8, 8))
+    got = gm.load_images(x, value_range=(0, 255), allow_narrow=True)
+    assert np.array_equal(got, np.rint(x).astype(np.uint8))
+    got = gm.load_images(torch.from_numpy(x), value_range=(-1, 1), allow_narrow=True)
+    assert torch.equal(got, torch.from_numpy(np.rint((x + 1) * 127.5).astype(np.uint8)))
+    assert np.array_equal(as_uint8(x, value_range=(0, 255), allow_narrow=True), np.rint(x).astype(np.uint8))
+    with pytest.raises(TypeError, match="allow_narrow must be True or False"):
+        gm.load_images(x, value_range=(0, 1), allow_narrow="yes")
+
+
+def test_zero_sized_images_are_refused():
+    with pytest.raises(ValueError, match=r"source.*0 x 5.*at least 1 x 1"):
+        gm.load_images(np.zeros((1, 3, 0, 5)), value_range=(0, 1))
 
 
 def test_float_without_range_and_bad_dtypes():

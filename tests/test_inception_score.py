@@ -87,6 +87,76 @@ def test_bad_input(x, kwargs, exc, match):
         gm.inception_score(x, **kwargs)
 
 
+# Probabilities in half precision ("Never a plausible wrong number", class 3).
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "numpy-float16"])
+def test_half_precision_probabilities_are_probabilities(logits, dtype):
+    p = torch.softmax(torch.from_numpy(logits), 1)
+    ph = p.to(torch.float16).numpy() if dtype == "numpy-float16" else p.to(getattr(torch, dtype))
+    sums = torch.as_tensor(ph).double().sum(1)
+    assert float((sums - 1).abs().max()) > 1e-4  # outside a float32 tolerance: the issue's case
+    # The same data passed the right way: the rounded probabilities, normalised, in float64.
+    right = torch.as_tensor(ph).double()
+    right = (right / right.sum(1, keepdim=True)).numpy()
+    expected = gm.inception_score(right, splits=5, from_logits=False).value
+    got = gm.inception_score(ph, splits=5, from_logits=False).value
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert got == pytest.approx(gm.inception_score(logits, splits=5).value, rel=2e-2)
+    # As logits they would give about 1.0: refused, asking which they are.
+    with pytest.raises(ValueError, match=r"(?s)look like probabilities.*from_logits=False"):
+        gm.inception_score(ph, splits=5)
+
+
+def test_ambiguous_rows_are_refused_both_ways(logits):
+    p = torch.softmax(torch.from_numpy(logits), 1).numpy()
+    rounded = np.round(p, 2)  # probabilities written with two decimals: rows sum to 1 +- 0.05
+    assert np.abs(rounded.sum(1) - 1).max() > 1e-3
+    with pytest.raises(ValueError, match=r"(?s)look like probabilities.*from_logits=False"):
+        gm.inception_score(rounded, splits=5)
+    with pytest.raises(ValueError, match=r"(?s)renormalise.*p / p\.sum") as err:
+        gm.inception_score(rounded, splits=5, from_logits=False)
+    assert "from_logits=True" not in str(err.value)  # it would lead to the wrong number
+    # Logits that happen to lie in [0, 1]: shifting a row leaves the softmax unchanged.
+    x = np.random.default_rng(1).random((40, 6))
+    with pytest.raises(ValueError, match="subtract"):
+        gm.inception_score(x, splits=2)
+    shifted = gm.inception_score(x - x.mean(1, keepdims=True), splits=2).value
+    assert shifted == pytest.approx(_is_reference(x, 2), rel=1e-12)
+
+
+def _is_reference(logits, splits, dps=60):
+    """IS in mpmath at ``dps`` digits: the closed form, no shortcut."""
+    import mpmath
+
+    mpmath.mp.dps = dps
+    rows = [[mpmath.mpf(float(v)) for v in r] for r in np.asarray(logits, dtype=np.float64)]
+    n, scores = len(rows), []
+    for i in range(splits):
+        part = rows[i * n // splits:(i + 1) * n // splits]
+        probs = []
+        for r in part:
+            z = mpmath.fsum(mpmath.exp(v) for v in r)
+            probs.append([mpmath.exp(v) / z for v in r])
+        py = [mpmath.fsum(col) / len(part) for col in zip(*probs)]
+        kl = [mpmath.fsum(pi * mpmath.log(pi / q) for pi, q in zip(p, py) if pi > 0) for p in probs]
+        scores.append(mpmath.exp(mpmath.fsum(kl) / len(part)))
+    return float(mpmath.fsum(scores) / splits)
+
+
+@pytest.mark.reference
+def test_huge_logits_give_the_finite_score():
+    # "Never a plausible wrong number", class 5: the marginal underflowed to 0 while a
+    # subnormal probability stayed positive, and the score was inf.
+    x = np.random.default_rng(9).normal(size=(50, 10)) * 500
+    got = gm.inception_score(x, splits=5)
+    assert np.isfinite(got.value)
+    assert got.value == pytest.approx(_is_reference(x, 5), rel=1e-12)
+    tiny = np.array([[0.0, -744.4], [0.0, -1000.0]])  # p = 5e-324 and 0: their mean rounds to 0
+    assert gm.inception_score(tiny, splits=1).value == pytest.approx(_is_reference(tiny, 1), rel=1e-12)
+    # and the probabilities path: exact zeros and subnormals
+    p = np.array([[1.0, 5e-324], [1.0, 0.0]])
+    assert gm.inception_score(p, splits=1, from_logits=False).value == pytest.approx(1.0, abs=1e-15)
+
+
 def test_cli_isc_matches_api(logits, tmp_path, capsys):
     import json
 

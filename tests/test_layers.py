@@ -58,3 +58,37 @@ def test_private_import_check_can_fail(tmp_path, monkeypatch, text, expect):
     monkeypatch.setattr(pathlib.Path, "rglob", lambda self, pattern: iter([fake]))
     monkeypatch.setattr(pathlib.Path, "read_text", lambda self, *a, **k: text)
     assert bool(list(_private_imports())) is expect
+
+
+def test_every_import_inside_the_package_resolves():
+    # Imports inside functions run only when the function does; a module move that
+    # missed one would surface as an ImportError in some rarely-run path.
+    import importlib
+
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("genmetrics_nb"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    if not hasattr(module, alias.name):
+                        try:
+                            importlib.import_module(f"{node.module}.{alias.name}")
+                        except ImportError:
+                            missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module}.{alias.name}")
+    assert missing == []
+
+
+@pytest.mark.parametrize("package", ["experiments", "plots"])
+def test_no_public_name_is_also_a_module_name(package):
+    # gm.experiments.<name> finds functions by name; once a module of the same name is
+    # imported, Python binds the module there instead and the notebook's call breaks.
+    import importlib
+    import pkgutil
+
+    pkg = importlib.import_module(f"genmetrics_nb.{package}")
+    modules = {m.name for m in pkgutil.iter_modules(pkg.__path__)}
+    clashes = [(m, n) for m in sorted(modules)
+               for n in getattr(importlib.import_module(f"genmetrics_nb.{package}.{m}"), "__all__", ())
+               if n in modules]
+    assert clashes == []

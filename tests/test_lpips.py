@@ -116,11 +116,70 @@ def test_float_images_need_a_declared_range(fake_weights):
     x = np.random.default_rng(0).random((1, 3, 32, 32))
     with pytest.raises(TypeError, match="value_range"):
         d(x, x)
-    # [0, 1] data declared as [-1, 1] is fine (inside), but [-1, 1] data declared as [0, 1] is caught.
+    # [-1, 1] data declared as [0, 1] are caught by the range check; the opposite
+    # confusion by the range guard (test_unit_data_declared_as_minus1_1_are_refused).
     with pytest.raises(ValueError, match=r"value_range=\(-1, 1\)"):
         d(x * 2 - 1, x, value_range=(0, 1))
     with pytest.raises(ValueError, match="drop value_range"):
         d(np.zeros((1, 3, 32, 32), np.uint8), np.zeros((1, 3, 32, 32), np.uint8), value_range=(0, 1))
+
+
+def test_unit_data_declared_as_minus1_1_are_refused(fake_weights):
+    # "Never a plausible wrong number", class 2: [0, 1] images with value_range=(-1, 1).
+    fake_weights(["squeezenet1_1"])
+    d = LPIPS("squeeze", device="cpu")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((2, 3, 32, 32)), rng.random((2, 3, 32, 32))
+    with pytest.raises(ValueError, match=r"(?s)x lie in \[0\.0\d*, 0\.9\d*\] with no value below 0.*"
+                                         r"value_range=\(-1, 1\).*value_range=\(0, 1\).*allow_narrow=True"):
+        d(x, y, value_range=(-1, 1))
+    with pytest.raises(ValueError, match="allow_narrow=True"):
+        lpips(torch.from_numpy(x), torch.from_numpy(y), net="squeeze", value_range=(-1, 1), device="cpu")
+    with pytest.raises(ValueError, match=r"value_range=\(0, 255\).*value_range=\(0, 1\)"):
+        d(x, y, value_range=(0, 255))
+    # Asserted with allow_narrow=True: the data are read as declared.
+    got = d(x, y, value_range=(-1, 1), allow_narrow=True).values
+    ref = d.distance(torch.from_numpy(x).float(), torch.from_numpy(y).float()).double().numpy()
+    np.testing.assert_allclose(got, ref, rtol=1e-6)
+    # Read the right way, the same data give a different number.
+    assert not np.allclose(d(x, y, value_range=(0, 1)).values, got, rtol=1e-2)
+
+
+def test_minimum_sizes_follow_the_architectures():
+    # The smallest side each backbone's tapped layers accept, found by running the
+    # torchvision architectures (on the meta device: shapes only, no weights).
+    import torchvision
+
+    for net, spec in lp.BACKBONES.items():
+        with torch.device("meta"):
+            feats = getattr(torchvision.models, spec["builder"])(weights=None).features
+        tapped = torch.nn.Sequential(*[feats[i] for i in range(spec["slices"][-1][1])])
+        need = lp.MIN_SIZE[net]
+        tapped(torch.zeros(1, 3, need, need, device="meta"))
+        with pytest.raises(RuntimeError):
+            tapped(torch.zeros(1, 3, need, need - 1, device="meta"))
+    assert lp.MIN_SIZE == {"alex": 31, "vgg": 16, "squeeze": 17, "efficientnet-lite0": 32}
+
+
+@pytest.mark.parametrize("hw", [(1, 1), (8, 8), (16, 16), (17, 16)])
+def test_images_too_small_for_the_network_are_refused(fake_weights, hw):
+    # "Never a plausible wrong number", class 6: a ValueError naming the minimum, not torch's RuntimeError.
+    fake_weights(["squeezenet1_1"])
+    d = LPIPS("squeeze", device="cpu")
+    a = np.zeros((1, 3, *hw), np.uint8)
+    with pytest.raises(ValueError, match=rf"x are {hw[0]} x {hw[1]} pixels.*at least 17 x 17.*resize=17"):
+        d(a, a)
+    ok = np.zeros((1, 3, 17, 17), np.uint8)
+    assert d(ok, ok).values[0] == pytest.approx(0.0, abs=1e-7)
+    assert LPIPS("squeeze", resize=32, device="cpu")(a, a).values[0] == pytest.approx(0.0, abs=1e-7)
+
+
+@pytest.mark.parametrize("net, need", [("alex", 31), ("squeeze", 17), ("efficientnet-lite0", 32)])
+def test_resize_below_the_minimum_is_refused(net, need, monkeypatch):
+    # Refused before any weights are looked for (none are installed here, nothing is downloaded).
+    monkeypatch.setenv("GENMETRICS_OFFLINE", "1")
+    with pytest.raises(ValueError, match=rf"resize={need - 1} is too small for net='{net}'.*at least {need}"):
+        LPIPS(net, resize=need - 1)
 
 
 @pytest.mark.slow

@@ -155,3 +155,41 @@ def test_result_prints_and_converts():
     r = gm.psnr(x, y, data_range=1.0)
     assert str(r) == "psnr = 20.0000 dB (mean of 2 image pairs)"  # 10 log10(1 / 0.01) = 20, by hand
     assert float(r) == pytest.approx(20.0) and r.to_dict()["values"] == pytest.approx([20.0, 20.0])
+
+
+# Data far narrower than data_range ("Never a plausible wrong number", class 2).
+@pytest.mark.parametrize("fn", [gm.psnr, gm.ssim, gm.ms_ssim])
+def test_unit_data_with_data_range_255_are_refused(fn):
+    img = gm.datasets.sample_images(["astronaut"])["astronaut"][:176, :176]
+    x = img.transpose(2, 0, 1)[None]
+    y = apply_distortion(img, "noise", 15.0).transpose(2, 0, 1)[None]
+    x01, y01 = x / 255.0, y / 255.0
+    with pytest.raises(ValueError, match=r"(?s)x and y span \[0, 1\], within 3/255 of data_range=255.*data_range=1"
+                                         r".*allow_narrow=True"):
+        fn(x01, y01, data_range=255)
+    with pytest.raises(ValueError, match="allow_narrow"):
+        fn(torch.from_numpy(x01), torch.from_numpy(y01), data_range=255)
+    right = fn(x01, y01, data_range=1.0).value
+    assert right == pytest.approx(fn(x, y, data_range=255).value, rel=1e-9)
+    # asserted: computed as asked (scikit-image's number for that data_range)
+    forced = fn(x01, y01, data_range=255, allow_narrow=True).value
+    if fn is gm.psnr:
+        assert right == pytest.approx(sk_psnr(x01, y01, data_range=1.0), rel=1e-9)
+        assert forced == pytest.approx(sk_psnr(x01, y01, data_range=255), rel=1e-9)
+        assert forced - right == pytest.approx(20 * np.log10(255), rel=1e-9)  # the 48 dB of the issue
+
+
+def test_psnr_issue_example_and_legitimate_dark_images(photos):
+    x = photos["camera"][None].astype(np.float64)
+    y = apply_distortion(photos["camera"], "noise", 15.0)[None].astype(np.float64)
+    with pytest.raises(ValueError, match="data_range=1"):
+        gm.psnr(x / 255, y / 255, data_range=255)
+    with pytest.raises(ValueError, match=r"\[-1, 1\] data: pass data_range=2"):
+        gm.ssim(x / 127.5 - 1, y / 127.5 - 1, data_range=255)
+    dark_x, dark_y = x * 40 / 255, y * 40 / 255  # a dark image at 0..40 of 255 is legitimate
+    assert gm.psnr(dark_x, dark_y, data_range=255).value == pytest.approx(
+        sk_psnr(dark_x, dark_y, data_range=255), rel=1e-9)
+    flat = np.full_like(x, 0.5)  # identical constant images: nothing spans, nothing to refuse
+    assert np.isinf(gm.psnr(flat, flat, data_range=255).value)
+    with pytest.raises(TypeError, match="allow_narrow must be True or False"):
+        gm.psnr(x, y, data_range=255, allow_narrow=1)

@@ -217,6 +217,11 @@ def make_wrong_range():
 
 def make_nothing():
     return 42
+
+def make_unit_declared_signed():
+    # sigmoid images in [0, 1] declared as [-1, 1]
+    net = torch.nn.Sequential(_net(tanh=False), torch.nn.Sigmoid())
+    return ModuleGenerator(net, z_dim=8, value_range=(-1, 1), device="cpu")
 """
 
 
@@ -338,6 +343,35 @@ def test_generator_with_the_wrong_value_range(gen_module, images):
     with pytest.raises(ValueError, match=r"declares value_range=\(0, 1\) but its first batch of images "
                                          r"lies in \[-1\d\d.*, 1\d\d.*\]"):
         gm.fid(images, fake, **OPTS)
+
+
+def test_unit_generator_declared_signed_is_refused_unless_asserted(gen_module, images):
+    # "Never a plausible wrong number", class 2, for generated sources.
+    spec = f"{gen_module}:make_unit_declared_signed"
+    with pytest.raises(ValueError, match=r"(?s)declares value_range=\(-1, 1\).*no value below 0.*"
+                                         r"value_range=\(0, 1\).*allow_narrow=True"):
+        gm.fid(images, sources.generated(spec, num_images=8), **OPTS)
+    fake = sources.generated(spec, num_images=8, allow_narrow=True)
+    explicit = sources.load_generator_spec(spec).generate(8, seed=0, progress=False)
+    np.testing.assert_array_equal(_feats(fake)["feat"], _feats(explicit)["feat"])
+
+
+@pytest.mark.parametrize("name", ["u.npy", "u.npz"])
+def test_narrow_float_array_files_are_refused_unless_asserted(images, tmp_path, name):
+    x = images / 255.0
+    if name.endswith(".npz"):
+        np.savez(tmp_path / name, x.transpose(0, 2, 3, 1))
+    else:
+        np.save(tmp_path / name, x)
+    with pytest.raises(ValueError, match=r"(?s)value_range=\(0, 255\).*\[0, 1\] data.*allow_narrow=True"):
+        _feats(tmp_path / name, value_range=(0, 255))
+    with pytest.raises(ValueError, match=r"(?s)no value below 0.*allow_narrow=True"):
+        _feats(tmp_path / name, value_range=(-1, 1))
+    got = _feats(tmp_path / name, value_range=(0, 255), allow_narrow=True)
+    np.testing.assert_array_equal(got["feat"], _feats(np.rint(x).astype(np.uint8))["feat"])
+    # Metrics that take sources say how to assert it: convert first.
+    with pytest.raises(ValueError, match=r"(?s)real=.*\[0, 1\] data.*gm\.load_images\(.*allow_narrow=True"):
+        gm.kid(tmp_path / name, images, value_range=(0, 255), subsets=2, subset_size=10, **OPTS)
 
 
 def test_plain_module_needs_z_dim_and_value_range(gen_module):

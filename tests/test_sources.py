@@ -15,6 +15,7 @@ from genmetrics_nb.testing.extractors import register_tiny_extractor
 
 register_tiny_extractor("test-tiny")
 register_tiny_extractor("test-tiny-b")
+register_tiny_extractor("test-tiny-logits", logits=True)
 
 
 @pytest.fixture(autouse=True)
@@ -65,10 +66,15 @@ def test_two_sample_metrics_accept_images_folders_and_npy(tmp_path, images, metr
 
 def test_inception_score_accepts_images_and_folders(tmp_path, images):
     real, _ = images
-    ref = gm.inception_score(_feats(real, "mean"), splits=2)
+    opts = dict(OPTS, extractor="test-tiny-logits")
+    ref = gm.inception_score(gm.extract_features(real, "test-tiny-logits", device="cpu", progress=False,
+                                                 cache=False)["logits"], splits=2)
     for src in (real, _folder(tmp_path / "a", real)):
-        got = gm.inception_score(src, splits=2, output="mean", **OPTS)
+        got = gm.inception_score(src, splits=2, **opts)
         assert got.value == ref.value and got.std == ref.std
+    # An output whose values all lie in [0, 1] is what probabilities look like: asked, not guessed.
+    with pytest.raises(ValueError, match=r"logits all lie in \[0, 1\].*from_logits=False"):
+        gm.inception_score(real, splits=2, output="mean", **OPTS)
 
 
 def test_inception_score_needs_logits(images):
@@ -101,7 +107,7 @@ def test_float_images_must_declare_their_range(images):
     x = images[0].astype(np.float32) / 255
     with pytest.raises(TypeError, match="real are floating point, so their range must be declared"):
         gm.precision_recall(x, x, **OPTS)
-    with pytest.raises(ValueError, match="declared value_range=\\(0, 255\\) but every value lies in \\[0, 1\\]"):
+    with pytest.raises(ValueError, match=r"(?s)real lie in \[.*value_range=\(0, 255\).*\[0, 1\] data"):
         gm.precision_recall(x, x, value_range=(0, 255), **OPTS)
     got = gm.precision_recall(x, images[1], value_range=(0, 1), **OPTS)
     assert got.precision == gm.precision_recall(images[0], images[1], **OPTS).precision

@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "genmetrics_nb.cli.weights",  # weights list|fetch|import|verify
     "genmetrics_nb.cli.features",  # stats
     "genmetrics_nb.cli.metrics",  # fid, kid, isc, prc
+    "genmetrics_nb.cli.evaluate",  # evaluate
     "genmetrics_nb.cli.train_fcn",  # train-fcn
     "genmetrics_nb.cli.train",  # train-generator, train-classifier
 )
@@ -52,6 +53,9 @@ def main(argv=None) -> int:
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"genmetrics-nb {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"genmetrics-nb {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,8 +25,9 @@ def _common_args(p, *, n_sources: int) -> None:
         p.add_argument("source_b", metavar="SOURCE_B", help="generated images: folder, dataset name, .npy or .npz")
     else:
         p.add_argument("source_a", metavar="SOURCE", help="images: folder, dataset name or .npy")
-    p.add_argument("--extractor", default="efficientnet-lite0",
-                   help="registered extractor (default efficientnet-lite0; published numbers use inception-v3-fid)")
+    p.add_argument("--extractor", default=None,
+                   help="registered extractor (default: the published network, inception-v3-fid, or vgg16-fc2 "
+                        "for prc; offline: efficientnet-lite0, reported as FD_efficientnet-lite0)")
     p.add_argument("--output", default=None, help="extractor output (default: pool, fc2_relu for vgg16-fc2; logits_unbiased or logits for isc)")
     p.add_argument("--batch-size", type=int, default=64, help="images per forward pass (default 64)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
@@ -78,10 +79,10 @@ def register(subparsers) -> None:
 # ----------------------------------------------------------------------------
 # sources
 # ----------------------------------------------------------------------------
-def _source_options(args) -> dict:
+def _source_options(args, *, published: str = "inception-v3-fid") -> dict:
     """The extraction options every metric command shares (see genmetrics_nb.sources)."""
-    return dict(extractor=args.extractor, output=args.output, batch_size=args.batch_size, device=args.device,
-                cache=args.cache, progress=not args.no_progress)
+    return dict(extractor=args.extractor or published, output=args.output, batch_size=args.batch_size,
+                device=args.device, cache=args.cache, progress=not args.no_progress)
 
 
 def _emit(result, args) -> int:
@@ -124,7 +125,8 @@ def _run_prc(args) -> int:
 
     # one extraction serves both metrics
     metric = "precision/recall" + (" and density/coverage" if args.density_coverage else "")
-    a, b, _ = sources.features_pair(args.source_a, args.source_b, metric=metric, **_source_options(args))
+    a, b, _ = sources.features_pair(args.source_a, args.source_b, metric=metric,
+                                    **_source_options(args, published="vgg16-fc2"))
     kw = dict(k=args.k, block_size=args.block_size, device=args.device, progress=not args.no_progress)
     pr = precision_recall(a, b, **kw)
     if not args.density_coverage:

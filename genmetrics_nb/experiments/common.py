@@ -9,15 +9,34 @@ __all__ = ["check_classes", "frame", "load_labeled", "reemit_once"]
 
 
 def load_labeled(data):
-    from genmetrics_nb.datasets.common import LabeledImages
-    from genmetrics_nb.datasets.registry import load_dataset
+    """Labelled images and a description of where they came from.
 
+    ``data`` is a registered dataset name (``"fashion-mnist:test"``,
+    ``"cifar10:train"``), a folder in the ImageFolder layout (one subfolder
+    per class, e.g. CIFAR-10 written as PNGs), or ``LabeledImages``. A
+    folder's images must share one size.
+    """
+    import os
+
+    from genmetrics_nb.datasets.common import LabeledImages
+    from genmetrics_nb.datasets.registry import DATASET_NAMES, load_dataset
+
+    if isinstance(data, (str, os.PathLike)) and os.path.isdir(data):
+        from genmetrics_nb.image_sets import image_folder
+
+        return image_folder(os.fspath(data)).load(), os.path.abspath(data)
     if isinstance(data, str):
+        if data.partition(":")[0] not in DATASET_NAMES:
+            raise ValueError(
+                f"dataset={data!r} is neither a registered dataset ({', '.join(n + ':test' for n in DATASET_NAMES)}) "
+                "nor an existing folder with one subfolder per class"
+            )
         return load_dataset(data), data
     if isinstance(data, LabeledImages):
         return data, None
     raise TypeError(
-        f"data must be a dataset name such as 'fashion-mnist:test' or LabeledImages, got {type(data).__name__}"
+        "data must be a dataset name such as 'fashion-mnist:test', a folder with one subfolder per class, "
+        f"or LabeledImages, got {type(data).__name__}"
     )
 
 
@@ -41,10 +60,20 @@ def frame(rows):
     return pd.DataFrame(rows)
 
 
+_REEMITTED: set = set()
+
+
 def reemit_once(caught) -> None:
-    seen = set()
+    """Re-issue warnings an experiment recorded, each (message, category) once per process.
+
+    An experiment makes many metric calls that raise the same warning (one
+    ``n <= D`` warning per FID of a matrix); it records them and hands them
+    here. A notebook is one kernel process, so each warning then appears once
+    in its report however many cells repeat it, which Python's default filter
+    (once per cell, as each cell is a new location) does not do.
+    """
     for w in caught:
         key = (str(w.message), w.category)
-        if key not in seen:
-            seen.add(key)
+        if key not in _REEMITTED:
+            _REEMITTED.add(key)
             warnings.warn(w.message, w.category, stacklevel=3)

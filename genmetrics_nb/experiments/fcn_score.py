@@ -25,11 +25,12 @@ import numpy as np
 
 from genmetrics_nb.datasets.scenes import SCENE_DEFAULTS, SegmentationScenes
 from genmetrics_nb.distortions import box_blur
+from genmetrics_nb.experiments.findings import Verdict, check, not_testable, verdict_from_checks
 from genmetrics_nb.metrics.segmentation.confusion import ConfusionMatrix
 from genmetrics_nb.metrics.segmentation.fcn_score import resolve_classes, resolve_segmenter
 from genmetrics_nb.util.checks import check_int, check_uint8_images
 
-__all__ = ["fcn_score_inputs", "fcn_score_blur_sweep", "BlurSweep", "DEFAULT_KERNELS"]
+__all__ = ["fcn_score_inputs", "fcn_score_blur_sweep", "BlurSweep", "DEFAULT_KERNELS", "fcn_score_verdict"]
 
 
 def fcn_score_inputs(source: str = "scenes", *, n: int = 32, size: int = SCENE_DEFAULTS["size"], seed: int = 0,
@@ -113,6 +114,15 @@ class BlurSweep:
         if rows is None:
             raise ValueError("this sweep was run without labels=; against='truth' is not available")
         return np.array([np.nan if getattr(r, field) is None else getattr(r, field) for r in rows], dtype=float)
+
+    def __repr__(self) -> str:
+        return (f"BlurSweep({self.segmenter}, {self.n_images} images, kernels {self.kernels[0]}..{self.kernels[-1]}"
+                f"{', with ground truth' if self.vs_truth is not None else ''})")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(str(self))}</pre>"
 
     def to_dict(self) -> dict:
         out = {"kernels": list(self.kernels), "segmenter": self.segmenter, "n_images": self.n_images}
@@ -217,3 +227,46 @@ def fcn_score_blur_sweep(
         example_labels=np.stack(ex_lab),
         class_names=list(getattr(seg, "class_names", []) or []),
     )
+
+
+# ----------------------------------------------------------------------------
+# the verdict
+# ----------------------------------------------------------------------------
+_SCORES = {"pixel_accuracy": "pixel accuracy", "foreground_pixel_accuracy": "foreground pixel accuracy",
+           "mean_iou": "mean IoU"}
+
+
+def fcn_score_verdict(sweep: BlurSweep) -> Verdict:
+    """The fcn_score notebook's finding: the FCN-score falls as the blur kernel grows.
+
+    For each score against the unblurred image's segmentation (pixel
+    accuracy, foreground pixel accuracy where there is a background class,
+    mean IoU), the value at every kernel must be no higher than at the
+    previous (smaller) kernel. A sweep of fewer than two kernels cannot test it.
+    """
+    finding = "The FCN-score falls as the blur kernel grows"
+    kernels = list(sweep.kernels)
+    if len(kernels) < 2:
+        return not_testable(finding, "the sweep has a single kernel")
+    order = np.argsort(kernels)
+    ks = [kernels[i] for i in order]
+    checks = []
+    for field, name in _SCORES.items():
+        vals = sweep.series(field)[order]
+        if np.isnan(vals).all():
+            continue
+        rises = [(ks[i], ks[i + 1], vals[i], vals[i + 1]) for i in range(len(vals) - 1) if vals[i + 1] > vals[i]]
+        if rises:
+            big = max(rises, key=lambda r: r[3] - r[2])
+            how = (f"rises at {len(rises)} of {len(vals) - 1} steps, most from kernel {big[0]} to {big[1]} "
+                   f"({big[2]:.3f} -> {big[3]:.3f})")
+        else:
+            how = "never rises"
+        checks.append(check(f"{name} against the unblurred segmentation: {vals[0]:.3f} at kernel {ks[0]}, "
+                            f"{np.nanmin(vals):.3f} at its lowest, {vals[-1]:.3f} at kernel {ks[-1]}; {how}",
+                            not rises))
+    note = ""
+    if sweep.segmenter == "fcn8s-scenes" and not all(c.held for c in checks):
+        note = ("The offline FCN-8s segments blurred scenes outside its training domain (see the notes above); "
+                "the document's setting is the paper profile: torchvision's FCN-ResNet50 on a photograph.")
+    return verdict_from_checks(finding, checks, note=note)

@@ -2,15 +2,34 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 import warnings
 
 import numpy as np
 
-from genmetrics_nb.experiments.class_features import ClassFeatures, class_features
+from genmetrics_nb.experiments.class_draws import ClassFeatures, class_features
 from genmetrics_nb.experiments.common import check_classes, frame, reemit_once
+from genmetrics_nb.experiments.findings import Verdict, check, relation, verdict_from_checks
 
-__all__ = ["FIDMatrix", "class_pair_fid", "SameVsDifferent", "same_vs_different", "RangePitfall", "range_pitfall"]
+__all__ = ["FIDMatrix", "class_pair_fid", "SameVsDifferent", "same_vs_different", "RangePitfall", "range_pitfall",
+           "fid_verdict", "INTERVAL_METHOD"]
+
+#: The interval the fid notebook prints beside every FID: the bootstrap's spread at this n,
+#: centred on the estimate (it always contains it). FID's small-sample bias is shown apart:
+#: the same-class FID at the same n.
+INTERVAL_METHOD = "centred-percentile"
+
+
+def _interval_label(n_boot: int, ci: float = 0.95) -> str:
+    from genmetrics_nb.metrics.distribution.bootstrap import interval_label
+
+    return interval_label(INTERVAL_METHOD, ci, n_boot) if n_boot >= 2 else "none (n_boot < 2)"
+
+
+def _with_interval(v, lo, hi) -> str:
+    text = f"{v:.1f}"
+    return text if not np.isfinite(lo) else f"{text} [{lo:.1f}, {hi:.1f}]"
 
 
 # ----------------------------------------------------------------------------
@@ -29,6 +48,8 @@ class FIDMatrix:
         Images per draw.
     n_boot : int
     extractor : str
+    interval : str
+        What ``low`` and ``high`` are (:func:`~genmetrics_nb.metrics.distribution.bootstrap.interval_label`).
     """
 
     values: np.ndarray
@@ -38,6 +59,7 @@ class FIDMatrix:
     n: int
     n_boot: int
     extractor: str
+    interval: str = ""
 
     @property
     def same_class_mean(self) -> float:
@@ -59,21 +81,46 @@ class FIDMatrix:
         return frame(rows)
 
     def to_dict(self) -> dict:
-        return {"n": self.n, "n_boot": self.n_boot, "extractor": self.extractor,
+        return {"n": self.n, "n_boot": self.n_boot, "extractor": self.extractor, "interval": self.interval,
                 "class_names": list(self.class_names), "values": self.values.tolist(),
                 "low": self.low.tolist(), "high": self.high.tolist(),
                 "same_class_mean": self.same_class_mean, "different_class_mean": self.different_class_mean}
 
+    def __repr__(self) -> str:
+        return (f"FIDMatrix({len(self.class_names)} x {len(self.class_names)} classes, n = {self.n}, "
+                f"{self.extractor}; same class mean {self.same_class_mean:.1f}, "
+                f"different classes mean {self.different_class_mean:.1f})")
+
+    def _repr_html_(self) -> str:
+        """The C x C matrix, each cell ``FID [low, high]``; the diagonal (same class) in bold."""
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.class_names)
+        rows = []
+        for i, a in enumerate(self.class_names):
+            cells = []
+            for j in range(len(self.class_names)):
+                v, lo, hi = self.values[i, j], self.low[i, j], self.high[i, j]
+                text = f"<b>{v:.1f}</b>" if i == j else f"{v:.1f}"
+                if np.isfinite(lo):
+                    text += f"<br><small>[{lo:.1f}, {hi:.1f}]</small>"
+                cells.append(f"<td style='white-space:nowrap'>{text}</td>")
+            rows.append(f"<tr><th>{html.escape(a)}</th>{''.join(cells)}</tr>")
+        caption = (f"FID between a draw of the row's class and a draw of the column's class, {self.n} images "
+                   f"each ({self.extractor}). Bold: two draws of one class, FID's small-sample bias at this n "
+                   f"(the baseline every other cell is to be read against). Intervals: {self.interval}.")
+        return (f"<table><tr><th>draw 1 (row), draw 2 (column)</th>{head}</tr>{''.join(rows)}</table>"
+                f"<p><small>{html.escape(caption)}</small></p>")
+
 
 def _fid_with_interval(a, b, *, n_boot, ci, seed, device):
-    """FID of two float arrays, with a basic bootstrap interval when n_boot >= 2."""
+    """FID of two float arrays, with a bootstrap interval (:data:`INTERVAL_METHOD`) when n_boot >= 2."""
     import torch
 
     from genmetrics_nb.metrics.distribution.bootstrap import bootstrap
     from genmetrics_nb.metrics.distribution.frechet import frechet_from_samples
 
     if n_boot >= 2:
-        b_ = bootstrap("fid", a, b, n_boot=n_boot, ci=ci, seed=seed, device=device, progress=False)
+        b_ = bootstrap("fid", a, b, n_boot=n_boot, ci=ci, method=INTERVAL_METHOD, seed=seed, device=device,
+                       progress=False)
         return b_.value, b_.low, b_.high
     from genmetrics_nb.device import resolve
 
@@ -101,7 +148,9 @@ def class_pair_fid(
     ``n:2n`` of class ``j``: two independent draws, so the diagonal is the
     FID between two draws of the same class (not zero: the small-sample bias
     plus sampling noise) and the off-diagonal cells compare classes.
-    Intervals are basic bootstrap intervals (:func:`genmetrics_nb.bootstrap`).
+    Intervals are bootstrap percentile intervals re-centred on the estimate
+    (:data:`INTERVAL_METHOD`, :func:`genmetrics_nb.bootstrap`): the sampling
+    spread of FID at this n.
     """
     from tqdm.auto import tqdm
 
@@ -120,19 +169,58 @@ def class_pair_fid(
                     bar.update(1)
     reemit_once(caught)
     names = [feats.class_names[c] for c in classes]
-    return FIDMatrix(vals, lo, hi, names, int(n), int(n_boot), feats.extractor)
+    return FIDMatrix(vals, lo, hi, names, int(n), int(n_boot), feats.extractor, _interval_label(n_boot, ci))
 
 
 @dataclasses.dataclass(frozen=True)
 class SameVsDifferent:
-    """FID of two draws of one class against FID of two classes, at several n."""
+    """FID of two draws of one class against FID of two classes, at several n.
+
+    Attributes
+    ----------
+    rows : tuple of dict
+        ``extractor``, ``n``, ``comparison`` (``"same class"`` or
+        ``"different classes"``), ``fid``, ``low``, ``high``.
+    classes : tuple of str
+        Class a (two draws) and class b.
+    interval : str
+        What ``low`` and ``high`` are.
+    """
 
     rows: tuple
     classes: tuple
+    interval: str = ""
 
     @property
     def table(self):
+        """One row per FID: ``extractor``, ``n``, ``comparison``, ``fid``, ``low``, ``high``."""
         return frame(list(self.rows))
+
+    def pairs(self):
+        """``(extractor, n, same-class row, different-classes row)`` for each extractor and n."""
+        out = []
+        for r in self.rows:
+            if r["comparison"] == "same class":
+                d = next(x for x in self.rows if x["comparison"] == "different classes"
+                         and (x["extractor"], x["n"]) == (r["extractor"], r["n"]))
+                out.append((r["extractor"], r["n"], r, d))
+        return out
+
+    def __repr__(self) -> str:
+        return f"SameVsDifferent({self.classes[0]} vs {self.classes[1]}, {len(self.rows)} FIDs)"
+
+    def _repr_html_(self) -> str:
+        head = (f"<tr><th>extractor</th><th>n per draw</th><th>same class: {html.escape(self.classes[0])} "
+                f"vs {html.escape(self.classes[0])} (baseline)</th><th>different classes: "
+                f"{html.escape(self.classes[0])} vs {html.escape(self.classes[1])}</th></tr>")
+        body = "".join(
+            f"<tr><td>{html.escape(str(ext))}</td><td>{n}</td>"
+            f"<td>{_with_interval(same['fid'], same['low'], same['high'])}</td>"
+            f"<td>{_with_interval(diff['fid'], diff['low'], diff['high'])}</td></tr>"
+            for ext, n, same, diff in self.pairs())
+        caption = ("The same-class FID is FID's small-sample bias at that n (two draws of one distribution "
+                   f"should give 0); compare only values at equal n. Intervals: {self.interval}.")
+        return f"<table>{head}{body}</table><p><small>{html.escape(caption)}</small></p>"
 
     def value(self, extractor: str, n: int, comparison: str) -> float:
         for r in self.rows:
@@ -141,7 +229,7 @@ class SameVsDifferent:
         raise KeyError((extractor, n, comparison))
 
     def to_dict(self) -> dict:
-        return {"classes": list(self.classes), "rows": list(self.rows)}
+        return {"classes": list(self.classes), "interval": self.interval, "rows": list(self.rows)}
 
 
 def same_vs_different(
@@ -185,7 +273,7 @@ def same_vs_different(
                     rows.append({"extractor": fs.extractor, "n": n, "comparison": comparison,
                                  "fid": v, "low": lo, "high": hi})
     reemit_once(caught)
-    return SameVsDifferent(tuple(rows), (feats.class_names[a], feats.class_names[b]))
+    return SameVsDifferent(tuple(rows), (feats.class_names[a], feats.class_names[b]), _interval_label(n_boot, ci))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -237,3 +325,50 @@ def range_pitfall(feats: ClassFeatures, *, pair=(0, 1), n: int = 100, batch_size
                         device=device, progress=progress).value
     reemit_once(caught)
     return RangePitfall(float(correct), float(misscaled), int(n), error)
+
+
+# ----------------------------------------------------------------------------
+# the verdict
+# ----------------------------------------------------------------------------
+def fid_verdict(same_diff: SameVsDifferent, matrix: FIDMatrix | None = None) -> Verdict:
+    """The fid notebook's finding: two draws of one class have a lower FID than two classes.
+
+    Checked on the point estimates:
+
+    - for every extractor and n of ``same_diff``: same-class FID <
+      different-classes FID;
+    - in the class-pair ``matrix``: each class's same-class FID (diagonal)
+      is below every FID of its row and of its column (the class against
+      any other class, as draw 1 or draw 2);
+    - FID's small-sample bias, which the notebook also shows: the
+      same-class FID at the largest n is below the one at the smallest n.
+
+    Returns
+    -------
+    Verdict
+    """
+    checks = []
+    for ext, n, same, diff in same_diff.pairs():
+        checks.append(check(f"{ext}, n = {n}: same class {same['fid']:.1f} {relation(same['fid'], diff['fid'])} "
+                            f"different classes {diff['fid']:.1f}", same["fid"] < diff["fid"]))
+    if matrix is not None:
+        v, names, k = matrix.values, matrix.class_names, len(matrix.class_names)
+        margins = []
+        for i in range(k):
+            others = [(v[i, j], names[j]) for j in range(k) if j != i] + \
+                     [(v[j, i], names[j]) for j in range(k) if j != i]
+            low, other = min(others)
+            margins.append((low - v[i, i], names[i], v[i, i], other, low))
+        failed = [m for m in margins if not m[0] > 0]
+        closest = min(margins)
+        where = (f"closest: {closest[1]}, same class {closest[2]:.1f} < {closest[4]:.1f} against {closest[3]}"
+                 if not failed else
+                 ", ".join(f"{m[1]}, same class {m[2]:.1f} >= {m[4]:.1f} against {m[3]}" for m in failed[:3]))
+        checks.append(check(f"class-pair matrix (n = {matrix.n}): same-class FID below every other FID of its "
+                            f"row and column in {k - len(failed)} of {k} classes ({where})", not failed))
+    first = [(n, same["fid"]) for ext, n, same, _ in same_diff.pairs() if ext == same_diff.rows[0]["extractor"]]
+    if len(first) >= 2:
+        (n0, f0), (n1, f1) = min(first), max(first)
+        checks.append(check(f"bias: same-class FID {f1:.1f} at n = {n1} {relation(f1, f0)} {f0:.1f} at n = {n0}",
+                            f1 < f0))
+    return verdict_from_checks("FID of two draws of one class is below FID of two different classes", checks)

@@ -36,6 +36,12 @@ class SweepResult:
         return {"table": self.table.to_dict(orient="records"), "settings": self.settings,
                 "summary": self.summary}
 
+    def __repr__(self) -> str:
+        return f"SweepResult({len(self.table)} rows: {', '.join(map(str, self.table.columns))})"
+
+    def _repr_html_(self) -> str:
+        return self.table._repr_html_()
+
 
 def by_key(sub, key, col):
     """{key value: col value} of a table slice, keys as str for JSON."""
@@ -73,7 +79,7 @@ def load_generators(checkpoints=None, *, device="auto") -> dict:
 
 
 def iteration_of(gen) -> int | None:
-    from genmetrics_nb.zoo.checkpoints import read_manifest
+    from genmetrics_nb.weights.shipped import read_manifest
 
     entry = read_manifest().get(gen.name, {})
     return entry.get("iteration")

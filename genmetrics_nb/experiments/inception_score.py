@@ -5,10 +5,11 @@ import dataclasses
 
 import numpy as np
 
-from genmetrics_nb.experiments.class_features import ClassFeatures
+from genmetrics_nb.experiments.class_draws import ClassFeatures
 from genmetrics_nb.experiments.common import frame
+from genmetrics_nb.experiments.findings import Verdict, check, verdict_from_checks
 
-__all__ = ["ISExperiment", "inception_score_experiment"]
+__all__ = ["ISExperiment", "inception_score_experiment", "inception_score_verdict"]
 
 
 # ----------------------------------------------------------------------------
@@ -38,6 +39,13 @@ class ISExperiment:
     @property
     def splits_table(self):
         return frame(list(self.splits))
+
+    def __repr__(self) -> str:
+        return (f"ISExperiment({len(self.per_class)} classes, {self.n} images per set, "
+                f"{len(self.mixtures)} mixtures, {len(self.splits)} split counts)")
+
+    def _repr_html_(self) -> str:
+        return self.mixture_summary._repr_html_()
 
     def to_dict(self) -> dict:
         m = self.mixture_summary
@@ -86,3 +94,44 @@ def inception_score_experiment(
                    for s in split_counts
                    for r in [inception_score(union, splits=int(s), device=device)])
     return ISExperiment(per_class, tuple(mixtures), splits, int(n))
+
+
+# ----------------------------------------------------------------------------
+# the verdict
+# ----------------------------------------------------------------------------
+#: A trend counts when the Spearman rank correlation between the two series reaches this size.
+TREND = 0.9
+
+
+def _spearman(a, b) -> float:
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(a, b).statistic) if len(a) > 1 else float("nan")
+
+
+def inception_score_verdict(exp: ISExperiment) -> Verdict:
+    """The inception_score notebook's finding: IS rises with the number of classes present.
+
+    Checks:
+
+    - the mean IS of the mixtures rises with the number of classes: Spearman
+      rank correlation >= :data:`TREND` (the class choices are random, so a
+      single step may dip), and the all-classes mixture scores above the
+      single-class one;
+    - IS falls as the same images are cut into more, smaller splits
+      (rank correlation <= -:data:`TREND`).
+    """
+    m = exp.mixture_summary
+    k, v = m["classes"].to_numpy(), m["is_mean"].to_numpy()
+    rho = _spearman(k, v)
+    checks = [check(f"mixtures: mean IS {v[0]:.2f} with 1 class, {v[-1]:.2f} with {int(k[-1])} "
+                    f"(rank correlation with the number of classes {rho:.2f}, >= {TREND:g} required)",
+                    len(k) > 1 and v[-1] > v[0] and rho >= TREND)]
+    st = exp.splits_table
+    if len(st) > 1:
+        s, iv = st["splits"].to_numpy(), st["is_mean"].to_numpy()
+        rho_s = _spearman(s, iv)
+        checks.append(check(f"splits: IS {iv[0]:.3f} with {int(s[0])} split(s), {iv[-1]:.3f} with {int(s[-1])} "
+                            f"(rank correlation {rho_s:.2f}, <= -{TREND:g} required)",
+                            iv[-1] < iv[0] and rho_s <= -TREND))
+    return verdict_from_checks("IS rises with the number of classes in the set and falls with smaller splits", checks)

@@ -5,7 +5,10 @@ import dataclasses
 import html
 import math
 
-__all__ = ["ClassScoreTable", "class_score_table", "VariantOrdering", "compare_variants"]
+from genmetrics_nb.experiments.findings import Verdict, check, not_testable, verdict_from_checks
+
+__all__ = ["ClassScoreTable", "class_score_table", "VariantOrdering", "compare_variants", "iou_dice_verdict",
+           "MIN_FOREGROUND"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,3 +165,43 @@ def compare_variants(scores: dict, *, expected=("FCN-8s", "FCN-16s", "FCN-32s"))
         expected=tuple(expected), by_iou=by_iou, by_dice=by_dice, reproduced_iou=ok_iou, reproduced_dice=ok_dice,
         statement=f"{verdict} Mean IoU on the test scenes: {iou}.",
     )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------
+# the verdict
+# ----------------------------------------------------------------------------
+#: Below this foreground pixel accuracy (share of item pixels labelled with their class) for every
+#: variant, no model has learned to segment items yet and their order is noise: not testable.
+MIN_FOREGROUND = 0.05
+
+
+def iou_dice_verdict(scores: dict, *, expected=("FCN-8s", "FCN-16s", "FCN-32s")) -> Verdict:
+    """The iou_dice notebook's finding: FCN-8s > FCN-16s > FCN-32s in mean IoU and in mean Dice.
+
+    When no variant labels at least :data:`MIN_FOREGROUND` of the item
+    pixels correctly (a run too short to leave the all-background solution),
+    the order is not testable.
+
+    Parameters
+    ----------
+    scores : dict of str to SegmentationResult
+        Test scores of each variant (``run.val_scores``).
+    expected : sequence of str
+        The document's order, best first.
+    """
+    finding = "Skip connections help: " + " > ".join(expected) + " in mean IoU and mean Dice"
+    order = compare_variants(scores, expected=expected)
+    fg = {m: getattr(scores[m], "foreground_pixel_accuracy", None) for m in expected}
+    if all(v is not None and v < MIN_FOREGROUND for v in fg.values()):
+        shares = ", ".join(f"{m} {v:.3f}" for m, v in fg.items())
+        return not_testable(finding, f"no variant labels {MIN_FOREGROUND:.0%} of the item pixels correctly "
+                                     f"(foreground pixel accuracy {shares}): the models still paint background "
+                                     "only; train longer (the offline default)")
+    checks = []
+    for field, name, held in (("mean_iou", "mean IoU", order.reproduced_iou),
+                              ("mean_dice", "mean Dice", order.reproduced_dice)):
+        vals = [getattr(scores[m], field) for m in expected]
+        text = " ".join(f"{m} {v:.3f}" + ("" if i == len(vals) - 1 else f" {'>' if v > vals[i + 1] else '<='}")
+                        for i, (m, v) in enumerate(zip(expected, vals)))
+        checks.append(check(f"{name}: {text}", held))
+    return verdict_from_checks(finding, checks)

@@ -7,8 +7,9 @@ import warnings
 import numpy as np
 
 from genmetrics_nb.experiments.common import frame, reemit_once
+from genmetrics_nb.experiments.findings import Verdict, check, relation, verdict_from_checks
 
-__all__ = ["SampleSizeSweep", "sample_size_sweep"]
+__all__ = ["SampleSizeSweep", "sample_size_sweep", "kid_verdict"]
 
 
 # ----------------------------------------------------------------------------
@@ -16,7 +17,12 @@ __all__ = ["SampleSizeSweep", "sample_size_sweep"]
 # ----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class SampleSizeSweep:
-    """FID and KID of random subsets of size n, repeated, plus FID-infinity."""
+    """FID and KID of disjoint draws of size n, repeated, plus FID-infinity.
+
+    ``summary`` has, per n, the mean and the standard deviation over the
+    ``draws`` disjoint draws (NaN when the sets hold only one draw of that
+    size): the sampling spread of FID and KID at that n.
+    """
 
     label: str
     rows: tuple
@@ -31,8 +37,16 @@ class SampleSizeSweep:
     @property
     def summary(self):
         t = self.table
-        return t.groupby("n").agg(fid_mean=("fid", "mean"), fid_std=("fid", "std"),
+        return t.groupby("n").agg(draws=("fid", "size"), fid_mean=("fid", "mean"), fid_std=("fid", "std"),
                                   kid_mean=("kid", "mean"), kid_std=("kid", "std")).reset_index()
+
+    def __repr__(self) -> str:
+        sizes = sorted({r["n"] for r in self.rows})
+        return (f"SampleSizeSweep({self.label!r}, n = {', '.join(map(str, sizes))}; "
+                f"FID-infinity {self.fid_infinity.value:.1f})")
+
+    def _repr_html_(self) -> str:
+        return self.summary._repr_html_()
 
     def to_dict(self) -> dict:
         s = self.summary
@@ -43,12 +57,15 @@ class SampleSizeSweep:
 
 def sample_size_sweep(real, fake, *, sizes, repeats: int = 3, label: str = "", seed: int = 0,
                       device="auto", progress: bool = True) -> SampleSizeSweep:
-    """FID and KID between random subsets of ``n`` real and ``n`` fake samples.
+    """FID and KID between disjoint draws of ``n`` real and ``n`` fake samples.
 
-    For each size and repeat, ``n`` rows are drawn without replacement from
-    each side; FID is computed from them, and KID as the unbiased MMD^2 of
-    that one pair of subsets (``subsets=1, subset_size=n``). FID-infinity
-    is fitted on the real set against fake subsets of the same sizes.
+    For each size, both sets are shuffled and cut into consecutive blocks of
+    ``n`` rows; the first ``repeats`` pairs of blocks (fewer when a set holds
+    fewer than ``repeats`` blocks, one at full size) are the draws. Draws of
+    one size share no row, so their spread is the sampling variability at
+    that n. FID is computed from each pair, and KID as the unbiased MMD^2 of
+    that pair (``subsets=1, subset_size=n``). FID-infinity is fitted on the
+    real set against fake subsets of the same sizes.
     """
     import torch
     from tqdm.auto import tqdm
@@ -66,12 +83,14 @@ def sample_size_sweep(real, fake, *, sizes, repeats: int = 3, label: str = "", s
         raise ValueError(f"sizes go up to {sizes[-1]} but the sets hold {len(x)} real and {len(y)} fake samples")
     rng = np.random.default_rng(seed)
     rows = []
-    with tqdm(total=len(sizes) * repeats, desc=f"sample sizes {label}".strip(), unit="fit",
+    draws = {n: min(repeats, len(x) // n, len(y) // n) for n in sizes}
+    with tqdm(total=sum(draws.values()), desc=f"sample sizes {label}".strip(), unit="fit",
               disable=not progress) as bar:
         for n in sizes:
-            for r in range(repeats):
-                ix = torch.as_tensor(rng.choice(len(x), n, replace=False), device=dev)
-                iy = torch.as_tensor(rng.choice(len(y), n, replace=False), device=dev)
+            px, py = rng.permutation(len(x)), rng.permutation(len(y))
+            for r in range(draws[n]):
+                ix = torch.as_tensor(px[r * n:(r + 1) * n], device=dev)
+                iy = torch.as_tensor(py[r * n:(r + 1) * n], device=dev)
                 xs, ys = x[ix], y[iy]
                 rows.append({"n": n, "repeat": r, "fid": frechet_from_samples(xs, ys),
                              "kid": mmd2_unbiased(xs, ys)})
@@ -82,3 +101,40 @@ def sample_size_sweep(real, fake, *, sizes, repeats: int = 3, label: str = "", s
                            progress=False)
     reemit_once(caught)
     return SampleSizeSweep(label, tuple(rows), inf, int(len(x)), int(len(y)))
+
+
+# ----------------------------------------------------------------------------
+# the verdict
+# ----------------------------------------------------------------------------
+def kid_verdict(same: SampleSizeSweep, dropped: SampleSizeSweep) -> Verdict:
+    """The kid notebook's finding: FID is biased at small n, KID is not.
+
+    Checks (means over the disjoint draws at each n):
+
+    - FID of two draws of one distribution falls as n grows (smallest n
+      against largest): the bias;
+    - KID is not biased the way FID is: at every n, the KID of two draws of
+      one distribution is a smaller share of the dropped-classes KID than
+      the FID of those draws is of the dropped-classes FID (an unbiased
+      statistic's same-distribution value is noise around 0; a biased
+      one's is most of the value at small n);
+    - FID-infinity, which extrapolates the bias away, is lower for one
+      distribution than with classes dropped.
+    """
+    s, d = same.summary, dropped.summary
+    n0, n1 = int(s["n"].iloc[0]), int(s["n"].iloc[-1])
+    f0, f1 = float(s["fid_mean"].iloc[0]), float(s["fid_mean"].iloc[-1])
+    checks = [check(f"FID of one distribution {f0:.1f} at n = {n0} {relation(f0, f1)} {f1:.1f} at n = {n1}", f0 > f1)]
+    m = s.merge(d, on="n", suffixes=("_same", "_dropped"))
+    kid_share = (m["kid_mean_same"].abs() / m["kid_mean_dropped"]).to_numpy()
+    fid_share = (m["fid_mean_same"] / m["fid_mean_dropped"]).to_numpy()
+    worst = int(np.argmax(kid_share / fid_share))
+    r = m.iloc[worst]
+    checks.append(check(
+        f"KID of one distribution a smaller share of the classes-dropped value than FID's at every n (closest at "
+        f"n = {int(r['n'])}: KID {r['kid_mean_same']:.2g} of {r['kid_mean_dropped']:.2g} = {kid_share[worst]:.2f}, "
+        f"FID {r['fid_mean_same']:.1f} of {r['fid_mean_dropped']:.1f} = {fid_share[worst]:.2f})",
+        bool(np.all(m["kid_mean_dropped"].to_numpy() > 0) and np.all(kid_share < fid_share))))
+    a, b = same.fid_infinity.value, dropped.fid_infinity.value
+    checks.append(check(f"FID-infinity {a:.1f} (one distribution) {relation(a, b)} {b:.1f} (classes dropped)", a < b))
+    return verdict_from_checks("FID of two draws of one distribution shrinks with n; KID has no such bias", checks)

@@ -1,9 +1,10 @@
 """The linear_separability notebook: per-attribute conditional entropies in z and w."""
 from __future__ import annotations
 
+from genmetrics_nb.experiments.findings import Verdict, check, not_testable, relation, verdict_from_checks
 from genmetrics_nb.experiments.generator_sweeps import SweepResult, by_key, iteration_of, load_generators
 
-__all__ = ["separability_sweep"]
+__all__ = ["separability_sweep", "linear_separability_verdict"]
 
 
 def separability_sweep(checkpoints=None, *, spaces=("z", "w"), classifier="shipped", num_samples: int = 4000,
@@ -56,3 +57,32 @@ def separability_sweep(checkpoints=None, *, spaces=("z", "w"), classifier="shipp
         key = "iteration" if tot["iteration"].notna().all() else "checkpoint"
         summary[f"score_{space}_by_iteration"] = by_key(tot, key, "score")
     return SweepResult(table, samples, settings, summary, details)
+
+
+# ----------------------------------------------------------------------------
+# the verdict
+# ----------------------------------------------------------------------------
+def linear_separability_verdict(sweep: SweepResult) -> Verdict:
+    """The linear_separability notebook's finding: w is more linearly separable than z (StyleGAN, sec. 4.2).
+
+    For the final checkpoint, the separability score (2 to the summed
+    conditional entropies; lower is more separable) in w must be below the
+    one in z. Without both spaces, or when both scores are 1 (the SVMs
+    separate every attribute in both spaces, as they separate any labelling
+    of too few samples), the finding is not testable.
+    """
+    finding = "Attributes are more linearly separable in w than in z"
+    s = sweep.summary
+    final = s["final_checkpoint"]
+    if "score_w" not in s or "score_z" not in s:
+        ran = [k.removeprefix("score_") for k in ("score_z", "score_w") if k in s]
+        return not_testable(finding, f"the sweep scored only {', '.join(ran) or 'no space'}; it needs both z and "
+                                     "w (spaces=['z', 'w'] and a generator with a mapping network)")
+    w, z = s["score_w"], s["score_z"]
+    n = sweep.settings.get("num_samples")
+    measured = check(f"{final}, {n} samples: separability score in w {w:.2f} {relation(w, z)} in z {z:.2f}", w < z)
+    if w == z == 1.0:
+        return not_testable(finding, f"with {n} samples a hyperplane separates every attribute in both spaces (all "
+                                     "entropies 0), as it does any labelling of few samples; use more samples",
+                            [measured])
+    return verdict_from_checks(finding, [measured])

@@ -10,10 +10,13 @@ for such a triplet, so a notebook can show one on offline data;
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
-__all__ = ["TwoAFC", "find_disagreement", "rank_agreement"]
+from genmetrics_nb.experiments.findings import Verdict, check, verdict_from_checks
+
+__all__ = ["TwoAFC", "find_disagreement", "rank_agreement", "lpips_verdict"]
 
 _HIGHER_IS_CLOSER = {"psnr": True, "ssim": True}
 
@@ -147,3 +150,46 @@ def rank_agreement(sweep, *, metric: str = "lpips", against=("psnr", "ssim")) ->
             rho = spearmanr(g[metric][ok], g[other][ok]).statistic if ok.sum() > 2 else float("nan")
             out[kind][other] = float(rho)
     return out
+
+
+# ----------------------------------------------------------------------------
+# the verdict
+# ----------------------------------------------------------------------------
+def lpips_verdict(agreement: dict, afc: TwoAFC) -> Verdict:
+    """The lpips notebook's finding: PSNR/SSIM and a deep distance agree within a distortion, not across.
+
+    Checks:
+
+    - within each distortion, the deep distance ranks the copies as PSNR and
+      SSIM do: every rank correlation of :func:`rank_agreement` (per
+      distortion) is negative (a distance falls as PSNR and SSIM rise); a
+      correlation that could not be computed (fewer than three finite
+      values, e.g. one JPEG quality) is left out and said so;
+    - across distortions they can disagree: the 2AFC triplet of
+      :func:`find_disagreement` has PSNR and the distance choosing
+      different copies (Zhang et al. 2018, figure 1).
+
+    Whether people side with the deep distance, the paper's main claim,
+    needs its human 2AFC judgements (BAPPS), which no notebook has; the
+    statement says so.
+    """
+    checks, skipped = [], []
+    for kind, rhos in agreement.items():
+        known = {other: rho for other, rho in rhos.items() if not math.isnan(rho)}
+        if kind == "all" or not known:
+            skipped += [] if kind == "all" else [kind]
+            continue
+        parts = ", ".join(f"{other} {rho:.2f}" for other, rho in known.items())
+        checks.append(check(f"{kind}: rank correlation of {afc.distance} with {parts}",
+                            all(rho < 0 for rho in known.values())))
+    d = afc.distance
+    checks.append(check(
+        f"2AFC {afc.labels[0]} vs {afc.labels[1]}: PSNR prefers copy {afc.prefers['psnr']} "
+        f"({afc.scores['psnr'][0]:.1f} vs {afc.scores['psnr'][1]:.1f} dB), {d} copy {afc.prefers[d]} "
+        f"({afc.scores[d][0]:.3g} vs {afc.scores[d][1]:.3g})", afc.prefers["psnr"] != afc.prefers[d]))
+    note = ("Which of the two copies people find closer, the paper's main claim, needs its human 2AFC "
+            "judgements (BAPPS), which this notebook does not have.")
+    if skipped:
+        note = f"No rank correlation for {', '.join(skipped)} (fewer than three finite values). " + note
+    return verdict_from_checks("A deep-feature distance ranks each distortion's strengths as PSNR and SSIM do, "
+                               "yet disagrees with PSNR across distortions", checks, note=note)

@@ -10,8 +10,9 @@ from genmetrics_nb.experiments.generator_sweeps import (
     load_generators,
     psi_runs,
 )
+from genmetrics_nb.experiments.findings import Verdict, check, not_testable, relation, verdict_from_checks
 
-__all__ = ["ppl_sweep"]
+__all__ = ["ppl_sweep", "ppl_verdict"]
 
 
 def ppl_sweep(checkpoints=None, *, spaces=("z", "w"), samplings=("full", "end"), psis=(0.5, 0.7, 1.0),
@@ -69,3 +70,32 @@ def ppl_sweep(checkpoints=None, *, spaces=("z", "w"), samplings=("full", "end"),
         summary[f"{space}_{sampling}_by_iteration"] = by_key(at1, key, "ppl")
         summary[f"{space}_{sampling}_by_psi"] = by_key(g[g["checkpoint"] == target].sort_values("psi"), "psi", "ppl")
     return SweepResult(table, samples, settings, summary, details)
+
+
+# ----------------------------------------------------------------------------
+# the verdict
+# ----------------------------------------------------------------------------
+def ppl_verdict(sweep: SweepResult) -> Verdict:
+    """The ppl notebook's finding: paths are shorter in w than in z (StyleGAN, Karras et al. 2019, sec. 4.1).
+
+    For the final checkpoint at psi = 1, PPL in w must be below PPL in z for
+    every sampling the sweep ran ("full" and/or "end"). Without both spaces
+    (or with a generator that has no mapping network) the finding is not
+    testable.
+    """
+    finding = "Perceptual paths are shorter in w than in z"
+    t = sweep.table
+    final = sweep.summary["final_checkpoint"]
+    at1 = t[(t["checkpoint"] == final) & (t["psi"] == 1.0)]
+    checks = []
+    for sampling, g in at1.groupby("sampling", sort=False):
+        by_space = dict(zip(g["space"], g["ppl"]))
+        if {"z", "w"} <= set(by_space):
+            w, z = by_space["w"], by_space["z"]
+            checks.append(check(f"{final}, {sampling} sampling: PPL in w {w:.4g} {relation(w, z)} in z {z:.4g}",
+                                w < z))
+    if not checks:
+        ran = sorted(set(at1["space"]))
+        return not_testable(finding, f"the sweep measured PPL only in {', '.join(ran) or 'no space'} for "
+                                     f"{final}; it needs both z and w (spaces=['z', 'w'] and a mapping network)")
+    return verdict_from_checks(finding, checks)

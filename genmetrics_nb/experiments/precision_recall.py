@@ -6,10 +6,11 @@ import math
 
 
 from genmetrics_nb.distortions import gaussian_blur
-from genmetrics_nb.experiments.class_features import ClassFeatures, class_features
+from genmetrics_nb.experiments.class_draws import ClassFeatures, class_features
 from genmetrics_nb.experiments.common import check_classes, frame
+from genmetrics_nb.experiments.findings import Verdict, check, relation, verdict_from_checks
 
-__all__ = ["PRScenarios", "pr_scenarios"]
+__all__ = ["PRScenarios", "pr_scenarios", "precision_recall_verdict"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +34,12 @@ class PRScenarios:
 
     def to_dict(self) -> dict:
         return {r["scenario"]: {k: v for k, v in r.items() if k != "scenario"} for r in self.rows}
+
+    def __repr__(self) -> str:
+        return f"PRScenarios({', '.join(r['scenario'] for r in self.rows)}; k = {self.k_pr} / {self.k_dc})"
+
+    def _repr_html_(self) -> str:
+        return self.table.round(3)._repr_html_()
 
 
 def pr_scenarios(
@@ -81,3 +88,31 @@ def pr_scenarios(
         rows.append({"scenario": name, "precision": pr.precision, "recall": pr.recall,
                      "density": dc.density, "coverage": dc.coverage, "n_real": pr.n_real, "n_fake": pr.n_fake})
     return PRScenarios(tuple(rows), int(k_pr), int(k_dc), examples)
+
+
+# ----------------------------------------------------------------------------
+# the verdict
+# ----------------------------------------------------------------------------
+def precision_recall_verdict(scen: PRScenarios) -> Verdict:
+    """The precision_recall notebook's finding (Kynkaanniemi et al.'s sanity checks).
+
+    Checks, against the ``real vs real`` scenario:
+
+    - classes dropped: recall falls, and by more than precision does
+      (the missing modes cost diversity, not fidelity);
+    - every blur level: precision falls (the images leave the real manifold).
+    """
+    real = scen.get("real vs real")
+    dropped = scen.get("classes dropped")
+    p0, r0 = real["precision"], real["recall"]
+    pd_, rd = dropped["precision"], dropped["recall"]
+    checks = [
+        check(f"classes dropped: recall {rd:.2f} {relation(rd, r0)} {r0:.2f} (real vs real)", rd < r0),
+        check(f"classes dropped: recall changes by {rd - r0:+.2f}, precision by {pd_ - p0:+.2f}", r0 - rd > p0 - pd_),
+    ]
+    for r in scen.rows:
+        if r["scenario"].startswith("blur"):
+            p = r["precision"]
+            checks.append(check(f"{r['scenario']}: precision {p:.2f} {relation(p, p0)} {p0:.2f} (real vs real)",
+                                p < p0))
+    return verdict_from_checks("Dropping classes lowers recall while precision holds; blur lowers precision", checks)

@@ -10,7 +10,9 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["DistortionSweep", "distortion_sweep", "default_metrics"]
+from genmetrics_nb.experiments.findings import Verdict, check, verdict_from_checks
+
+__all__ = ["DistortionSweep", "distortion_sweep", "default_metrics", "psnr_ssim_verdict"]
 
 
 def default_metrics(*, device="auto") -> dict:
@@ -175,3 +177,34 @@ def distortion_sweep(
                 row[mname] = float(np.asarray(vals, dtype=np.float64).reshape(-1)[0])
             rows.append(row)
     return DistortionSweep(pd.DataFrame(rows), examples, prepared[first])
+
+
+# ----------------------------------------------------------------------------
+# the verdict
+# ----------------------------------------------------------------------------
+#: How each sweep grows stronger: a larger blur kernel or noise sigma, a lower JPEG quality.
+_STRONGER = {"blur": 1, "noise": 1, "jpeg": -1}
+
+
+def psnr_ssim_verdict(sweep: DistortionSweep, *, metrics=("psnr", "ssim")) -> Verdict:
+    """The psnr_ssim notebook's finding: PSNR and SSIM fall as each distortion grows stronger.
+
+    For every distortion in the sweep and every metric in ``metrics``, the
+    mean over the photographs must fall at every step to a stronger setting
+    (a larger blur kernel or noise sigma, a lower JPEG quality).
+    """
+    m = sweep.mean()
+    checks = []
+    for kind, grp in m.groupby("distortion", sort=False):
+        grp = grp.sort_values("strength", ascending=_STRONGER.get(kind, 1) > 0)
+        strengths = grp["strength"].to_list()
+        for metric in metrics:
+            vals = grp[metric].to_numpy(float)
+            rises = [(strengths[i], strengths[i + 1], vals[i], vals[i + 1]) for i in range(len(vals) - 1)
+                     if not vals[i + 1] < vals[i]]
+            how = ("falls at every step" if not rises else
+                   "does not fall from " + ", ".join(f"{_fmt(a)} to {_fmt(b)} ({u:.3g} -> {w:.3g})"
+                                                     for a, b, u, w in rises[:3]))
+            checks.append(check(f"{kind} {_fmt(strengths[0])} -> {_fmt(strengths[-1])}: mean {metric.upper()} "
+                                f"{vals[0]:.3g} -> {vals[-1]:.3g}, {how}", not rises))
+    return verdict_from_checks("PSNR and SSIM fall as blur, noise and JPEG compression grow stronger", checks)

@@ -131,6 +131,11 @@ class Extractor:
             return self.outputs
         if isinstance(outputs, str):
             outputs = (outputs,)
+        if not isinstance(outputs, (list, tuple)) or not all(isinstance(o, str) for o in outputs):
+            raise TypeError(
+                f"outputs must be an output name or a list of names, got {outputs!r}; "
+                f"choose from {list(self.outputs)}"
+            )
         outputs = tuple(outputs)
         unknown = [o for o in outputs if o not in self.dims]
         if unknown or not outputs:

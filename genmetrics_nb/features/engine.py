@@ -29,7 +29,7 @@ import numpy as np
 
 from genmetrics_nb.features import cache as fcache
 from genmetrics_nb.features import distributed as dd
-from genmetrics_nb.images import DECODING_VERSION
+from genmetrics_nb.images import DECODING_VERSION, check_allow_narrow
 from genmetrics_nb.util.checks import check_choice, check_int, is_torch
 
 __all__ = ["Features", "extract_features", "feature_stats"]
@@ -172,7 +172,7 @@ class _Source:
     files: list | None = None
 
 
-def _prepare_source(source, *, value_range, on_error) -> _Source:
+def _prepare_source(source, *, value_range, on_error, allow_narrow=False) -> _Source:
     from genmetrics_nb import image_sets
     from genmetrics_nb import images as gi
 
@@ -182,7 +182,7 @@ def _prepare_source(source, *, value_range, on_error) -> _Source:
         if image_sets.is_archive(source):
             source = image_sets.ArchiveImages(source, on_error=on_error)
         elif os.fspath(source).lower().endswith((".npy", ".npz")):
-            source = image_sets.ArrayFileImages(source, value_range=value_range)
+            source = image_sets.ArrayFileImages(source, value_range=value_range, allow_narrow=allow_narrow)
     if isinstance(source, image_sets.ArchiveImages):
         return _Source("archive", len(source), source, source.fingerprint, repr(source), source.files)
     if isinstance(source, gi.ImageFolder):  # and image_sets.LabeledImageFolder
@@ -221,7 +221,7 @@ def _prepare_source(source, *, value_range, on_error) -> _Source:
     if isinstance(source, (list, tuple)) and not source:
         raise ValueError("source is an empty list; pass a folder, files or an array of images")
     if isinstance(source, np.ndarray) or is_torch(source) and hasattr(source, "dtype"):
-        x = gi.load_images(source, value_range=value_range)
+        x = gi.load_images(source, value_range=value_range, allow_narrow=allow_narrow)
         if not is_torch(x):
             x = np.ascontiguousarray(x)
         desc = f"array {tuple(x.shape)} uint8"
@@ -287,26 +287,35 @@ def _run_extractor(ext, imgs, names, precision):
     return {k: v.cpu().numpy().astype(np.float32, copy=False) for k, v in res.items()}
 
 
+def _as_tensor(xb: np.ndarray):
+    """``torch.from_numpy`` of one batch, copying it only when it is read-only.
+
+    Arrays from a cache, a memory map or ``np.broadcast_to`` are read-only;
+    ``torch.from_numpy`` shares their memory and warns that writing to the
+    tensor is undefined. A copy of that batch (never of the whole source)
+    gives the tensor memory of its own.
+    """
+    import torch
+
+    return torch.from_numpy(xb if xb.flags.writeable else np.array(xb))
+
+
 def _iter_batches(src, batch_ranges, *, num_workers, pin):
     """Yield ``(indices, uint8 images, skipped)`` for ``batch_ranges`` in order."""
     if not batch_ranges:
         return
     if src.kind == "array":
-        import torch
-
         x = src.data
         for s, e in batch_ranges:
             xb = x[s:e]
             if isinstance(xb, np.ndarray):
-                xb = torch.from_numpy(xb)
+                xb = _as_tensor(xb)
             yield np.arange(s, e, dtype=np.int64), xb, []
         return
     if src.kind == "stream":
-        import torch
-
         for s, e in batch_ranges:
             xb = src.data.read_batch(s, e)
-            yield np.arange(s, e, dtype=np.int64), (xb if is_torch(xb) else torch.from_numpy(xb)), []
+            yield np.arange(s, e, dtype=np.int64), (xb if is_torch(xb) else _as_tensor(xb)), []
         return
     from torch.utils.data import DataLoader
 
@@ -376,7 +385,7 @@ def _stream(src, ext, names, *, batch_size, chunk_size, num_workers, precision, 
 
 
 def _common(source, extractor, *, outputs, batch_size, num_workers, device, precision, cache,
-            value_range, on_error, weights, chunk_size, distributed):
+            value_range, on_error, weights, chunk_size, distributed, allow_narrow):
     from genmetrics_nb import __version__
     from genmetrics_nb.device import resolve
     from genmetrics_nb.extractors.base import check_precision
@@ -386,6 +395,7 @@ def _common(source, extractor, *, outputs, batch_size, num_workers, device, prec
     if chunk_size is not None:
         chunk_size = check_int(chunk_size, name="chunk_size", minimum=1)
     check_choice(on_error, name="on_error", choices=("raise", "skip"))
+    check_allow_narrow(allow_narrow)
     if distributed not in ("auto", True, False):
         raise ValueError(f"distributed must be 'auto', True or False, got {distributed!r}")
     if not (isinstance(cache, bool) or isinstance(cache, (str, os.PathLike))):
@@ -406,7 +416,7 @@ def _common(source, extractor, *, outputs, batch_size, num_workers, device, prec
             )
     ext = get_extractor(extractor, device=dev, weights=weights)
     names = ext.check_outputs(outputs)
-    src = _prepare_source(source, value_range=value_range, on_error=on_error)
+    src = _prepare_source(source, value_range=value_range, on_error=on_error, allow_narrow=allow_narrow)
     if num_workers is None:
         num_workers = _default_workers(src.kind)
     num_workers = check_int(num_workers, name="num_workers", minimum=0)
@@ -466,6 +476,7 @@ def extract_features(
     weights=None,
     chunk_size: int | None = None,
     distributed="auto",
+    allow_narrow: bool = False,
 ) -> Features:
     """Run a feature extractor over images, streaming, with a resumable cache.
 
@@ -515,6 +526,11 @@ def extract_features(
         Required for float arrays: ``(0, 1)``, ``(-1, 1)`` or ``(0, 255)``.
     on_error : {"raise", "skip"}
         Unreadable files: stop, or leave them out (listed in ``meta["skipped"]``).
+    allow_narrow : bool
+        Lift the range guard for float arrays and array files: by default
+        floats that look mis-declared ([0, 1] data declared ``(0, 255)`` or
+        ``(-1, 1)``; :func:`genmetrics_nb.images.narrow_range_problem`) are
+        refused. Generators take it in :func:`genmetrics_nb.sources.generated`.
     weights : path-like, optional
         Checkpoint file overriding the extractor's default.
     chunk_size : int, optional
@@ -563,6 +579,7 @@ def extract_features(
         source, extractor, outputs=outputs, batch_size=batch_size, num_workers=num_workers,
         device=device, precision=precision, cache=cache, value_range=value_range,
         on_error=on_error, weights=weights, chunk_size=chunk_size, distributed=distributed,
+        allow_narrow=allow_narrow,
     )
     if key is None:
         return _extract(src, ext, names, key, root, why, meta, batch_size=batch_size,
@@ -698,6 +715,7 @@ def feature_stats(
     on_error: str = "raise",
     weights=None,
     distributed="auto",
+    allow_narrow: bool = False,
 ):
     """Mean and covariance of one output over a source, without keeping the features.
 
@@ -720,6 +738,7 @@ def feature_stats(
         source, extractor, outputs=output, batch_size=batch_size, num_workers=num_workers,
         device=device, precision=precision, cache=cache, value_range=value_range,
         on_error=on_error, weights=weights, chunk_size=None, distributed=distributed,
+        allow_narrow=allow_narrow,
     )
     if output is None:
         names = names[:1]

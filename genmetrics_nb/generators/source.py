@@ -99,6 +99,11 @@ class GeneratorSource:
         the fingerprint).
     name : str, optional
         What descriptions and messages call the generator (default: its ``name``).
+    allow_narrow : bool
+        Lift the range guard on the first batch
+        (:func:`genmetrics_nb.images.narrow_range_problem`): by default images
+        that look mis-declared are refused, such as sigmoid images in [0, 1]
+        declared ``(-1, 1)``.
 
     Attributes
     ----------
@@ -112,7 +117,7 @@ class GeneratorSource:
     ValueError
         From :meth:`read_batch`, when the first batch lies outside the
         generator's declared ``value_range`` (by more than half its width),
-        or holds NaN or Inf.
+        is refused by the range guard, or holds NaN or Inf.
 
     Examples
     --------
@@ -126,7 +131,10 @@ class GeneratorSource:
     """
 
     def __init__(self, generator, *, num_images: int, seed: int = 0, psi: float = 1.0,
-                 batch_size: int = 64, name: str | None = None):
+                 batch_size: int = 64, name: str | None = None, allow_narrow: bool = False):
+        from genmetrics_nb.images import check_allow_narrow
+
+        self.allow_narrow = check_allow_narrow(allow_narrow)
         self.generator = check_generator(generator)
         self.num_images = check_int(num_images, name="num_images", minimum=1,
                                     hint="num_images is how many images to draw from the generator")
@@ -146,6 +154,9 @@ class GeneratorSource:
             self._fingerprint = None if digest is None else hashlib.sha256(json.dumps({
                 "generator": digest, "num_images": self.num_images, "seed": self.seed,
                 "psi": self.psi, "batch_size": self.batch_size,
+                # changes no pixel, only what is refused: keyed so cached features
+                # drawn under it are not served to a source without it
+                **({"allow_narrow": True} if self.allow_narrow else {}),
             }, sort_keys=True).encode()).hexdigest()
         return self._fingerprint
 
@@ -221,9 +232,14 @@ class GeneratorSource:
                 hint = " They look like [-1, 1] images (tanh): declare value_range=(-1, 1)."
             elif xmin >= -slack and xmax <= 255 + slack:
                 hint = " They look like [0, 255] images: declare value_range=(0, 255)."
-        elif (lo, hi) == (0.0, 255.0) and xmax <= 1.0 + 1e-6:
-            hint = " They look like [0, 1] or [-1, 1] images: declare that range instead."
         else:
+            from genmetrics_nb.images import check_narrow_range
+
+            check_narrow_range(
+                xmin, xmax, (lo, hi), allow_narrow=self.allow_narrow,
+                what=f"generator {self.name!r} declares value_range=({lo:g}, {hi:g}) but its first batch "
+                     f"of images lies in [{xmin:.4g}, {xmax:.4g}]",
+                hint="pass allow_narrow=True to sources.generated (or GeneratorSource)")
             self._checked = True
             return
         raise ValueError(

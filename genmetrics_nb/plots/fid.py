@@ -1,6 +1,8 @@
 """Figures of the fid notebook: the class-pair FID heatmap and same- vs different-class FID."""
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from genmetrics_nb.plots.core import finish, new_figure
@@ -11,7 +13,8 @@ __all__ = ["fid_matrix_heatmap", "fid_same_vs_different"]
 def fid_matrix_heatmap(matrix, *, name: str = "fid-class-pairs"):
     """Heatmap of a :class:`~genmetrics_nb.experiments.distribution.FIDMatrix`.
 
-    Each cell shows the FID and, below it, its bootstrap interval.
+    Each cell shows the FID and, below it, its bootstrap interval (the
+    kind is named under the title).
     """
     import matplotlib.pyplot as plt
 
@@ -34,8 +37,10 @@ def fid_matrix_heatmap(matrix, *, name: str = "fid-class-pairs"):
                 text += f"\n[{matrix.low[i, j]:.0f}, {matrix.high[i, j]:.0f}]"
             color = "black" if v > 0.6 * vmax else "white"
             ax.text(j, i, text, ha="center", va="center", fontsize=6, color=color)
-    ci = f", {matrix.n_boot}-resample bootstrap intervals" if matrix.n_boot >= 2 else ""
-    ax.set_title(f"Class-pair FID ({matrix.extractor}, n = {matrix.n} per draw{ci})", fontsize=10)
+    title = f"Class-pair FID ({matrix.extractor}, n = {matrix.n} per draw)"
+    if matrix.n_boot >= 2:
+        title += f"\nintervals: {matrix.interval or 'bootstrap'}; diagonal: same class (the bias at this n)"
+    ax.set_title(title, fontsize=9)
     plt.setp(ax.spines.values(), visible=False)
     return finish(fig, name)
 
@@ -57,11 +62,9 @@ def fid_same_vs_different(result, *, name: str = "fid-same-vs-different"):
             xk = x + (k - 0.5) * 0.38
             ax.bar(xk, vals, 0.38, label=comp, color=f"C{k}")
             if np.isfinite(rows["low"]).all():
-                # The (basic) interval is drawn as it is: it can lie below the
-                # estimate, which is what an upward-biased estimate looks like.
                 lo, hi = rows["low"].to_numpy(), rows["high"].to_numpy()
-                ax.vlines(xk, lo, hi, color="black", lw=1.5,
-                          label=None if shown_interval else "bootstrap interval")
+                label = textwrap.fill(result.interval or "bootstrap interval", 44)
+                ax.vlines(xk, lo, hi, color="black", lw=1.5, label=None if shown_interval else label)
                 ax.hlines(np.concatenate([lo, hi]), np.concatenate([xk, xk]) - 0.06,
                           np.concatenate([xk, xk]) + 0.06, color="black", lw=1.5)
                 shown_interval = True
@@ -70,7 +73,7 @@ def fid_same_vs_different(result, *, name: str = "fid-same-vs-different"):
         ax.set_ylabel("FID")
         ax.set_title(f"{ext}: {result.classes[0]} vs {result.classes[1]}", fontsize=10)
         top = np.nanmax(np.concatenate([sub["fid"].to_numpy(), sub["high"].to_numpy()]))
-        ax.set_ylim(0, 1.3 * top)  # room for the legend above the bars
-        ax.legend(fontsize=7, ncols=3, loc="upper center")
+        ax.set_ylim(0, 1.5 * top)  # room for the legend above the bars
+        ax.legend(fontsize=7, loc="upper left")
     fig.suptitle("Same class vs different classes", fontsize=10)
     return finish(fig, name)

@@ -58,7 +58,7 @@ def plot_segmentation_triples(
     n : int
         Number of rows (images).
     """
-    from genmetrics_nb.metrics.segmentation.confusion import fcn_score
+    from genmetrics_nb.metrics.segmentation.fcn_score import fcn_score
 
     if not isinstance(predictions, dict):
         predictions = {"predicted": predictions}

@@ -6,7 +6,7 @@ import numpy as np
 from genmetrics_nb.plots.core import finish, new_figure
 from genmetrics_nb.util.checks import check_int, check_uint8_images, is_torch
 
-__all__ = ["sample_grid", "checkpoint_samples"]
+__all__ = ["sample_grid", "checkpoint_samples", "show_images"]
 
 
 def _grid(images, nrow):
@@ -22,7 +22,8 @@ def _grid(images, nrow):
     return canvas[..., 0] if c == 1 else canvas
 
 
-def _show(ax, images, nrow):
+def show_images(ax, images, nrow):
+    """Draw uint8 ``N x C x H x W`` images on ``ax`` as a grid of ``nrow`` per row, without ticks."""
     g = _grid(images, nrow)
     ax.imshow(g, cmap="gray" if g.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
     ax.set_xticks([])
@@ -35,7 +36,7 @@ def sample_grid(images, *, nrow: int = 8, title: str = "Generated samples", name
     rows = -(-n // nrow)
     fig, axes = new_figure(1, 1, width=0.75 * nrow + 0.8, height=0.75 * rows + 0.9)
     ax = axes[0][0]
-    _show(ax, images, nrow)
+    show_images(ax, images, nrow)
     ax.set_xlabel(f"{n} samples, {nrow} per row (pixels: 0 = black, 255 = white)")
     ax.set_title(title)
     return finish(fig, name)
@@ -48,7 +49,7 @@ def checkpoint_samples(samples: dict, *, nrow: int = 4, title: str = "Samples ac
     fig, axes = new_figure(1, len(labels), width=2.6, height=2.9)
     for ax, label in zip(axes[0], labels):
         imgs = np.asarray(samples[label])[: nrow * nrow]
-        _show(ax, imgs, nrow)
+        show_images(ax, imgs, nrow)
         ax.set_title(label, fontsize=8)
         ax.set_xlabel("same latents in every panel", fontsize=7)
     fig.suptitle(title)

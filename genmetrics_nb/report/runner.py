@@ -6,10 +6,14 @@ For each notebook ``notebooks/<name>.ipynb`` the runner writes::
     <out>/<name>/<name>.html      the HTML page (shows the traceback on failure)
     <out>/<name>/results.json     parameters, headline numbers, versions, timing
     <out>/<name>/figures/*.png    every figure made by a genmetrics_nb plot function
-    <out>/index.html              every report with its status and headline numbers
+    <out>/<name>/thumbnail.png    the main figure, small, for the index
+    <out>/index.html              every report with its figure, numbers, verdict and status
 
 Each notebook runs in its own process group with a wall-clock timeout, so a
 notebook that hangs is stopped, marked ``timeout``, and the others still run.
+Ctrl-C stops the running notebook, marks it ``interrupted`` (keeping what it
+had recorded, its executed notebook and the index) and then raises
+:class:`NotebookInterrupted`, a ``KeyboardInterrupt``.
 """
 from __future__ import annotations
 
@@ -29,7 +33,9 @@ from genmetrics_nb.plots.core import REPORT_DIR_ENV
 from genmetrics_nb.report.params import check_parameters, read_parameters
 from genmetrics_nb.report.record import RECORDS_ENV, to_jsonable
 
-__all__ = ["NotebookRun", "run_notebook", "run_notebooks", "load_profile", "PROFILES", "NOTEBOOK_DIR"]
+__all__ = [
+    "NotebookRun", "NotebookInterrupted", "run_notebook", "run_notebooks", "load_profile", "PROFILES", "NOTEBOOK_DIR",
+]  # fmt: skip
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 PROFILE_DIR = NOTEBOOK_DIR / "profiles"
@@ -41,7 +47,7 @@ class NotebookRun:
     """What happened to one notebook."""
 
     name: str
-    status: str  # "ok", "failed" or "timeout"
+    status: str  # "ok", "failed", "timeout" or "interrupted"
     results: dict
     html_path: Path
     notebook_path: Path
@@ -55,6 +61,14 @@ class NotebookRun:
         secs = self.results.get("wall_time_s", float("nan"))
         line = f"{self.name}: {self.status} in {secs:.1f} s -> {self.html_path}"
         return line if self.ok else f"{line}\n  {self.error}"
+
+
+class NotebookInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a notebook; ``run`` is its :class:`NotebookRun`, already written."""
+
+    def __init__(self, run: NotebookRun):
+        super().__init__(f"{run.name}: interrupted")
+        self.run = run
 
 
 def load_profile(profile: str, notebook: str) -> dict:
@@ -173,7 +187,7 @@ def _error_from_notebook(path: Path) -> str | None:
     return None
 
 
-def _write_html(nb_path: Path, html_path: Path, *, fallback_error: str | None) -> None:
+def _write_html(nb_path: Path, html_path: Path, *, fallback_error: str | None, stopped: str | None = None) -> None:
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -182,6 +196,8 @@ def _write_html(nb_path: Path, html_path: Path, *, fallback_error: str | None) -
     else:  # the kernel died before papermill wrote anything
         nb = nbformat.v4.new_notebook()
         nb.cells.append(nbformat.v4.new_markdown_cell(f"# Execution failed\n\n```\n{fallback_error}\n```"))
+    if stopped:  # a timeout or Ctrl-C leaves no traceback in the notebook: say why it ends here
+        nb.cells.append(nbformat.v4.new_markdown_cell(f"**Stopped:** {stopped}"))
     exporter = HTMLExporter(template_name="lab")
     body, _ = exporter.from_notebook_node(nb)
     html_path.write_text(body, encoding="utf-8")
@@ -222,6 +238,9 @@ def run_notebook(
     ------
     ValueError, TypeError
         For an unknown notebook, profile or parameter, before anything runs.
+    NotebookInterrupted
+        On Ctrl-C, once the report (status ``"interrupted"``) and the index
+        are written; its ``run`` is the :class:`NotebookRun`.
     """
     path = resolve_notebook(notebook)
     name = path.stem
@@ -277,11 +296,15 @@ def run_notebook(
         os.killpg(proc.pid, signal.SIGKILL)  # the kernel is in the same group
         log, _ = proc.communicate()
         status, error = "timeout", f"stopped after the {timeout:g} s timeout"
+    except KeyboardInterrupt:  # the kernel runs in its own session: Ctrl-C reaches only us
+        os.killpg(proc.pid, signal.SIGKILL)
+        log, _ = proc.communicate()
+        status, error = "interrupted", "interrupted (Ctrl-C); the numbers recorded before it are kept"
     finally:
         os.unlink(params_file)
     wall = time.perf_counter() - t0
     (folder / "papermill.log").write_text(log or "")
-    _write_html(out_nb, html, fallback_error=error)
+    _write_html(out_nb, html, fallback_error=error, stopped=error if status in ("timeout", "interrupted") else None)
 
     metrics = json.loads(records.read_text()) if records.is_file() else {}
     results = {
@@ -292,7 +315,11 @@ def run_notebook(
         "parameters": to_jsonable(all_params),
         "overrides": to_jsonable(values),
         "metrics": metrics,
-        "figures": sorted(p.name for p in (folder / "figures").glob("*.png")),
+        # In the order they were saved: the index's thumbnail is the first, unless a notebook records
+        # "main_figure".
+        "figures": [
+            p.name for p in sorted((folder / "figures").glob("*.png"), key=lambda p: (p.stat().st_mtime_ns, p.name))
+        ],
         "versions": _versions(),
         "device": _device(all_params),
         "git_commit": _git_commit(),
@@ -304,14 +331,18 @@ def run_notebook(
         from genmetrics_nb.report.index import write_index as _write_index
 
         _write_index(out_dir)
-    return NotebookRun(name, status, results, html, out_nb, error)
+    run = NotebookRun(name, status, results, html, out_nb, error)
+    if status == "interrupted":
+        raise NotebookInterrupted(run)
+    return run
 
 
 def run_notebooks(notebooks=None, *, profile="offline", parameters=None, out_dir="reports", timeout=None):
     """Run several notebooks (all of ``notebooks/`` by default); returns the runs.
 
-    Every notebook runs even when an earlier one fails. ``parameters`` keys
-    may be plain (``n=5``: applied to each notebook, which must all accept
+    Every notebook runs even when an earlier one fails; Ctrl-C stops them all
+    (:class:`NotebookInterrupted`, once the interrupted one's report is
+    written). ``parameters`` keys may be plain (``n=5``: applied to each notebook, which must all accept
     it) or qualified (``fid.n=5``: that notebook only).
     """
     paths = [resolve_notebook(n) for n in notebooks] if notebooks else sorted(NOTEBOOK_DIR.glob("*.ipynb"))
@@ -337,7 +368,11 @@ def run_notebooks(notebooks=None, *, profile="offline", parameters=None, out_dir
     runs = []
     for p in paths:
         print(f"running {p.name} (profile {profile}) ...", flush=True)
-        run = run_notebook(p, profile=profile, parameters=per_nb[p.stem], out_dir=out_dir, timeout=timeout)
+        try:
+            run = run_notebook(p, profile=profile, parameters=per_nb[p.stem], out_dir=out_dir, timeout=timeout)
+        except NotebookInterrupted as exc:  # the later notebooks do not run
+            print(f"  {exc.run}", flush=True)
+            raise
         print(f"  {run}", flush=True)
         runs.append(run)
     return runs

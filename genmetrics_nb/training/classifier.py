@@ -34,7 +34,8 @@ def train_classifier(out_dir, *, epochs: int = _D["epochs"], batch_size: int = _
     from tqdm.auto import tqdm
 
     from genmetrics_nb.datasets.fashionmnist import fashion_mnist
-    from genmetrics_nb.zoo.checkpoints import CLASSIFIER_FORMAT, save_checkpoint, update_manifest
+    from genmetrics_nb.weights.shipped import update_manifest
+    from genmetrics_nb.zoo.checkpoints import CLASSIFIER_FORMAT, save_checkpoint
 
     x, y, classes = fashion_mnist("train")
     xt, yt, _ = fashion_mnist("test")

@@ -67,7 +67,8 @@ def train_generator(out_dir, *, iterations: int = _D["iterations"], snapshots=_D
 
     from genmetrics_nb.datasets.fashionmnist import fashion_mnist
     from genmetrics_nb.generators.small_stylegan import ARCH_DEFAULTS, Discriminator, SmallStyleGAN
-    from genmetrics_nb.zoo.checkpoints import GENERATOR_FORMAT, save_checkpoint, update_manifest
+    from genmetrics_nb.weights.shipped import update_manifest
+    from genmetrics_nb.zoo.checkpoints import GENERATOR_FORMAT, save_checkpoint
 
     snaps = _check_snapshots(snapshots, iterations)
     x, _, _ = fashion_mnist("train")
@@ -159,7 +160,8 @@ def evaluate_checkpoints(root, *, names=None, n: int = _D["fid_samples"], seed: 
     from genmetrics_nb.datasets.fashionmnist import fashion_mnist
     from genmetrics_nb.features.engine import extract_features
     from genmetrics_nb.metrics.distribution.fid import fid
-    from genmetrics_nb.zoo.checkpoints import list_checkpoints, load_generator, read_manifest, update_manifest
+    from genmetrics_nb.weights.shipped import read_manifest, update_manifest
+    from genmetrics_nb.zoo.checkpoints import list_checkpoints, load_generator
 
     entries = list_checkpoints("generator", root=root)
     if names is not None:

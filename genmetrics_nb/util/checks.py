@@ -55,7 +55,7 @@ def check_uint8_images(x, *, name: str = "images", channels=None, keep_torch: bo
     TypeError
         For another dtype: convert with ``gm.load_images(x, value_range=...)``.
     ValueError
-        For another rank or channel count.
+        For another rank or channel count, or images with no pixels.
     """
     torch_in = is_torch(x) and hasattr(x, "dtype")
     if not torch_in and not isinstance(x, np.ndarray):
@@ -71,6 +71,8 @@ def check_uint8_images(x, *, name: str = "images", channels=None, keep_torch: bo
     shape = tuple(x.shape)
     if len(shape) != 4:
         raise ValueError(f"{name} must be N x C x H x W (4-D), got shape {shape}")
+    if min(shape[2:]) < 1:
+        raise ValueError(f"{name} are {shape[2]} x {shape[3]} pixels; images need at least 1 x 1")
     if channels is not None:
         allowed = (channels,) if isinstance(channels, int) else tuple(channels)
         if shape[1] not in allowed:
@@ -90,7 +92,7 @@ def check_int(value, *, name: str, minimum: int | None = None, hint: str = "") -
         raise TypeError(f"{name} must be an int, got {value!r}{hint and '; ' + hint}")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}{hint and '; ' + hint}")
+        raise ValueError(f"{name} must be >= {minimum}, got {value}; {hint or f'pass {name}={minimum} or more'}")
     return value
 
 

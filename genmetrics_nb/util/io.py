@@ -19,6 +19,12 @@ __all__ = ["atomic_write", "atomic_write_text", "atomic_write_json", "sha256_fil
 _CHUNK = 1 << 20
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def remove_quietly(path) -> None:
     """Delete ``path`` if it exists."""
     try:
@@ -59,6 +65,7 @@ def atomic_write(path, *, mode: str = "wb", suffix: str = ".tmp", fsync: bool = 
             fh.flush()
             if fsync:
                 os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         remove_quietly(tmp)

@@ -10,10 +10,41 @@ import numpy as np
 from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_int, check_probability, is_torch
 
-__all__ = ["BootstrapResult", "Interval", "bootstrap", "METRICS"]
+__all__ = ["BootstrapResult", "Interval", "bootstrap", "interval_label", "METRICS", "METHODS"]
 
 #: Metrics that :func:`bootstrap` knows by name (``bootstrap("fid", real, fake)``).
 METRICS = ("fid", "kid", "precision_recall", "density_coverage", "inception_score")
+
+#: Interval kinds of :func:`bootstrap` (``method=``), and how tables name them.
+METHODS = {
+    "centred-percentile": "percentile bootstrap, re-centred on the estimate",
+    "percentile": "percentile bootstrap",
+    "basic": "basic bootstrap",
+}
+
+
+def interval_label(method: str, ci: float = 0.95, n_boot: int | None = None) -> str:
+    """How a table or a plot names an interval.
+
+    >>> interval_label("centred-percentile", 0.95, 30)
+    '95% percentile bootstrap, re-centred on the estimate (30 resamples)'
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(repr(m) for m in METHODS)}, got {method!r}")
+    text = f"{ci:.0%} {METHODS[method]}"
+    return text if n_boot is None else f"{text} ({n_boot} resamples)"
+
+
+def _interval_bounds(t: float, reps: np.ndarray, ci: float, method: str) -> tuple[float, float]:
+    """The ``ci`` interval of kind ``method`` from the estimate ``t`` and its replicates."""
+    alpha = (1.0 - ci) / 2.0
+    q_lo, q_med, q_hi = np.quantile(reps, [alpha, 0.5, 1.0 - alpha])
+    if method == "basic":
+        return 2 * t - q_hi, 2 * t - q_lo
+    if method == "percentile":
+        return q_lo, q_hi
+    # centred-percentile: the replicates' spread around their median, placed around t.
+    return t - (q_med - q_lo), t + (q_hi - q_med)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,7 +58,8 @@ class Interval(Result):
         The statistic on the full data. ``to_dict()`` also writes it under
         its former key ``"estimate"``.
     low, high : float
-        The interval (``method`` says which kind).
+        The interval (``method`` says which kind; the default
+        ``"centred-percentile"`` always contains ``value``).
     std : float
         Bootstrap standard error (std of the replicates, ddof 1).
     bias : float
@@ -43,9 +75,9 @@ class Interval(Result):
     std: float
     bias: float
     ci: float
-    method: str = "basic"
+    method: str = "centred-percentile"
 
-    display_fields: ClassVar[tuple[str, ...]] = ("low", "high", "std", "bias")
+    display_fields: ClassVar[tuple[str, ...]] = ("low", "high", "method", "std", "bias")
     n_fields: ClassVar[tuple[str, ...]] = ()
     dict_aliases: ClassVar[dict] = {"value": "estimate"}
 
@@ -54,7 +86,7 @@ class Interval(Result):
 
     def __str__(self) -> str:
         return (f"{self.name} = {self.value:.6g} [{self.low:.6g}, {self.high:.6g}] "
-                f"({self.ci:.0%} {self.method} interval, bootstrap s.e. {self.std:.3g}, "
+                f"({interval_label(self.method, self.ci)}, bootstrap s.e. {self.std:.3g}, "
                 f"bias {self.bias:+.3g})")
 
 
@@ -86,7 +118,7 @@ class BootstrapResult(Result):
     ci: float
     seed: int
     metric: str
-    method: str = "basic"
+    method: str = "centred-percentile"
 
     bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
 
@@ -124,8 +156,8 @@ class BootstrapResult(Result):
     def __str__(self) -> str:
         parts = [f"{iv.name} = {iv.value:.6g} [{iv.low:.6g}, {iv.high:.6g}] (s.e. {iv.std:.3g}, "
                  f"bias {iv.bias:+.3g})" for iv in self.intervals]
-        return (f"bootstrap of {self.metric}, {self.ci:.0%} {self.method} intervals from "
-                f"{self.n_boot} resamples (seed {self.seed}): " + "; ".join(parts))
+        return (f"bootstrap of {self.metric}, {interval_label(self.method, self.ci, self.n_boot)}, "
+                f"seed {self.seed}: " + "; ".join(parts))
 
     def to_dict(self) -> dict:
         """``value``, then one entry per statistic under ``intervals``; the replicates are left out."""
@@ -141,9 +173,9 @@ class BootstrapResult(Result):
         }
 
     def _html_rows(self) -> tuple[list[str], list[list]]:
-        head = ["metric", "statistic", "value", "low", "high", "std", "bias", "resamples"]
-        rows = [[self._label(), iv.name, iv.value, iv.low, iv.high, iv.std, iv.bias, self.n_boot]
-                for iv in self.intervals]
+        head = ["metric", "statistic", "value", "low", "high", "interval", "std", "bias", "resamples"]
+        rows = [[self._label(), iv.name, iv.value, iv.low, iv.high, interval_label(self.method, self.ci), iv.std,
+                 iv.bias, self.n_boot] for iv in self.intervals]
         return head, rows
 
 
@@ -193,7 +225,7 @@ def bootstrap(
     *,
     n_boot: int = 200,
     ci: float = 0.95,
-    method: str = "basic",
+    method: str = "centred-percentile",
     seed: int = 0,
     device="auto",
     progress: bool = True,
@@ -220,11 +252,23 @@ def bootstrap(
         Number of resamples.
     ci : float
         Nominal coverage of the interval (0.95).
-    method : {"basic", "percentile"}
-        ``"basic"`` (default): ``[2 t - q_hi, 2 t - q_lo]`` with ``t`` the
-        estimate and ``q`` the replicates' quantiles at ``(1 -+ ci) / 2``;
-        it corrects for the bias of the estimator, which for FID is large
-        (see Notes). ``"percentile"``: ``[q_lo, q_hi]``.
+    method : {"centred-percentile", "percentile", "basic"}
+        With ``t`` the estimate, ``q_lo``, ``q_hi`` the replicates'
+        quantiles at ``(1 -+ ci) / 2`` and ``m`` their median:
+
+        - ``"centred-percentile"`` (default): ``[t - (m - q_lo), t + (q_hi - m)]``,
+          the percentile interval moved so that the replicates' median sits
+          on the estimate. It describes the sampling variability of the
+          statistic *at this sample size* and always contains ``t``. It does
+          not remove the statistic's own small-sample bias (FID's; see
+          Notes): report that separately.
+        - ``"percentile"``: ``[q_lo, q_hi]``; right for statistics the
+          resampling does not bias (a mean, KID), and then close to the
+          centred one.
+        - ``"basic"``: ``[2 t - q_hi, 2 t - q_lo]``, an interval for the
+          large-sample value that corrects the bias to first order; for FID
+          at small n it usually lies entirely *below* the estimate, so do not
+          print it beside ``t`` as if it described ``t``.
     seed : int
         Seed of the ``numpy.random.default_rng`` that draws the resamples.
     device : str or torch.device
@@ -254,19 +298,26 @@ def bootstrap(
 
     FID is biased upwards at finite n, and a resample (about 63 % distinct
     rows) is more biased still: the replicates of FID sit *above* the
-    estimate, often entirely, so the percentile interval can exclude the
-    estimate. The basic interval reflects the replicates around the
-    estimate and so corrects, to first order, for that bias; compare FIDs
-    only at equal sample sizes all the same. For the k-NN metrics,
+    estimate, often entirely, so the plain percentile interval can exclude
+    the estimate, and the basic interval (which reflects the replicates
+    around the estimate) then excludes it from below. The centred
+    percentile interval keeps the replicates' spread, which approximates
+    the spread of FID over repeated draws of the same size, and places it
+    on the estimate. The bias itself is a separate number: the FID of two
+    draws of one distribution at the same n (a same-class or held-out
+    baseline), or FID-infinity (:func:`~genmetrics_nb.metrics.distribution.fid.fid_infinity`);
+    compare FIDs only at equal sample sizes. For the k-NN metrics,
     resampling with replacement creates duplicate samples, which shrink the
     k-NN radii (a duplicate is a neighbour at distance 0); their intervals
-    are indicative only. Basic intervals of bounded metrics (precision,
-    coverage) may cross their bounds; they are not clipped.
+    are indicative only. Basic and centred intervals of bounded metrics
+    (precision, coverage) may cross their bounds; they are not clipped.
 
     References
     ----------
     .. [1] A. C. Davison and D. V. Hinkley, "Bootstrap Methods and their
        Application", 1997, section 5.2 (basic and percentile intervals).
+    .. [2] B. Efron and R. J. Tibshirani, "An Introduction to the Bootstrap",
+       1993, chapter 10 (bootstrap estimates of bias).
 
     Examples
     --------
@@ -284,8 +335,8 @@ def bootstrap(
 
     n_boot = check_int(n_boot, name="n_boot", minimum=2)
     ci = check_probability(ci, name="ci")
-    if method not in ("basic", "percentile"):
-        raise ValueError(f"method must be 'basic' or 'percentile', got {method!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(repr(m) for m in METHODS)}, got {method!r}")
     seed = check_int(seed, name="seed", minimum=0)
     name, fn = _resolve_metric(metric, metric_kwargs)
     one_sample = fake is None
@@ -343,11 +394,9 @@ def bootstrap(
         iy = None if one_sample else rng.integers(0, n_y, n_y)
         for k, v in compute(ix, iy).items():
             reps[k][b] = v
-    alpha = (1.0 - ci) / 2.0
     intervals = []
     for k, t in estimate.items():
-        q_lo, q_hi = np.quantile(reps[k], [alpha, 1.0 - alpha])
-        low, high = (2 * t - q_hi, 2 * t - q_lo) if method == "basic" else (q_lo, q_hi)
+        low, high = _interval_bounds(t, reps[k], ci, method)
         intervals.append(Interval(
             name=k,
             value=float(t),

@@ -18,7 +18,7 @@ from genmetrics_nb.metrics.distribution.frechet import (
     frechet_from_samples,
 )
 
-__all__ = ["FIDResult", "FIDInfinityResult", "fid", "fid_infinity"]
+__all__ = ["FIDResult", "FIDInfinityResult", "fd_label", "fid", "fid_infinity"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,20 +50,43 @@ class FIDResult(Result):
     preprocessing: dict | None
     frechet: FrechetResult
 
-    metric_name: ClassVar[str] = "FID"
     bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
     display_fields: ClassVar[tuple[str, ...]] = ("extractor",)
 
+    @property
+    def name(self) -> str:
+        """``"FID"`` on the TF-FID Inception's features, ``"FD_<extractor>"`` on others (:func:`fd_label`)."""
+        return fd_label(self.extractor)
+
+    def _label(self) -> str:
+        return self.name
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, **super().to_dict()}
+
     def __str__(self) -> str:
         ext = f"{self.extractor}[{self.output}]" if self.extractor else "given features"
-        return f"FID = {self.value:.4f} ({ext}; n = {self.n_real} real / {self.n_fake} fake)"
+        return f"{self.name} = {self.value:.4f} ({ext}; n = {self.n_real} real / {self.n_fake} fake)"
+
+
+def fd_label(extractor: str | None) -> str:
+    """What a Frechet distance on ``extractor``'s features is called.
+
+    Only the TF-FID Inception's pool3 features (``inception-v3-fid``) give
+    FID, the number papers compare; any other network gives a different
+    quantity, ``FD_<extractor>`` (Stein et al. 2023 call FD on DINOv2
+    features FD_DINOv2). Features of unknown origin give ``"FD"``.
+    """
+    if not extractor:
+        return "FD"
+    return "FID" if extractor == "inception-v3-fid" else f"FD_{extractor}"
 
 
 def fid(
     real,
     fake,
     *,
-    extractor="efficientnet-lite0",
+    extractor="inception-v3-fid",
     output: str | None = None,
     batch_size: int = 64,
     device="auto",
@@ -85,8 +108,11 @@ def fid(
         written by ``FeatureStats.save``, pytorch-fid or clean-fid).
     extractor : str
         Registered extractor for image sides (``gm.list_extractors()``).
-        The offline default is ``"efficientnet-lite0"``; published FIDs use
-        ``"inception-v3-fid"``.
+        The default is the published FID network, ``"inception-v3-fid"``
+        (its weights must be available: ``genmetrics-nb weights fetch
+        pt_inception-2015-12-05`` or ``weights import``); offline,
+        ``"efficientnet-lite0"`` works, and the result is then labelled
+        ``FD_efficientnet-lite0``, not FID.
     output : str, optional
         Which extractor output (default ``"pool"``).
     batch_size : int

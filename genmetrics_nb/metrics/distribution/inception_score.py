@@ -10,7 +10,34 @@ from genmetrics_nb import sources
 from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_int
 
-__all__ = ["InceptionScoreResult", "inception_score"]
+__all__ = ["InceptionScoreResult", "inception_score", "probability_tolerance"]
+
+#: Machine epsilon of the dtypes probabilities arrive in (the spacing of numbers near 1).
+_EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
+#: The floor of the tolerance on row sums, whatever the dtype.
+_MIN_TOL = 1e-4
+
+
+def probability_tolerance(dtype) -> float:
+    """How far from 1 a row of probabilities stored in ``dtype`` may sum.
+
+    Rounding each probability ``p_i`` to the dtype moves it by at most
+    ``u p_i`` (``u = eps / 2``, the unit roundoff), so a row of correctly
+    rounded probabilities sums to 1 within ``u``. The tolerance is four times
+    that, ``2 eps``, leaving room for softmaxes computed in the dtype itself,
+    and never less than ``1e-4``: float16 ``1.95e-3``, bfloat16 ``1.56e-2``,
+    float32 and float64 ``1e-4``.
+
+    Parameters
+    ----------
+    dtype : numpy or torch dtype, or its name
+
+    Returns
+    -------
+    float
+    """
+    name = str(dtype).replace("torch.", "")
+    return max(_MIN_TOL, 2.0 * _EPS.get(name, 0.0))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +86,7 @@ def inception_score(
     shuffle: bool = False,
     seed: int = 0,
     device="auto",
-    extractor="efficientnet-lite0",
+    extractor="inception-v3-fid",
     output: str | None = None,
     batch_size: int = 64,
     value_range=None,
@@ -109,10 +136,13 @@ def inception_score(
     Raises
     ------
     ValueError
-        Fewer samples than splits; probabilities that do not sum to 1 with
-        ``from_logits=False``; rows that already are probabilities with
-        ``from_logits=True`` (a second softmax would flatten them and give a
-        plausible but wrong score).
+        Fewer samples than splits; with ``from_logits=False``, rows that are
+        not probabilities (negative, or not summing to 1 within
+        :func:`probability_tolerance` of their dtype); with
+        ``from_logits=True``, input whose values all lie in [0, 1], as
+        probabilities do (a second softmax would flatten them and give a
+        plausible but wrong score, about 1). Ambiguous input is never guessed:
+        the message asks which it is.
 
     Notes
     -----
@@ -124,6 +154,19 @@ def inception_score(
     classes. The 1000 logits of torchvision's Inception-v3 give different
     numbers (a different network), and so does any other extractor: compare
     IS only within one extractor.
+
+    Probabilities or logits: rows that are non-negative and sum to 1 within
+    :func:`probability_tolerance` of the input's dtype are probabilities
+    (float16 and bfloat16 softmax outputs included). Logits that all lie in
+    [0, 1] are refused with ``from_logits=True``: they are what probabilities
+    look like; true logits can be shifted by any per-row constant (the
+    softmax, and the score, do not change), e.g. ``x - x.mean(1, keepdims=True)``.
+
+    Everything is computed in float64 and in log space: ``log p(y)`` of a split
+    is the ``logsumexp`` of its rows' ``log p(y|x)`` minus ``log n``, so huge
+    logits, whose smallest probabilities underflow, still give the finite score
+    (the direct mean of ``p(y|x)`` can underflow to 0 while a subnormal
+    ``p(y|x)`` stays positive, and the score becomes inf).
 
     References
     ----------
@@ -149,6 +192,7 @@ def inception_score(
         output=output, batch_size=batch_size, device=device, value_range=value_range, cache=cache,
         progress=progress,
     )  # fmt: skip
+    tol = probability_tolerance(getattr(logits, "dtype", "float64"))
     x = as_feature_tensor(logits, name="logits")
     splits = check_int(splits, name="splits", minimum=1)
     if not isinstance(from_logits, bool):
@@ -165,32 +209,16 @@ def inception_score(
             raise TypeError(f"seed must be an int, got {seed!r}")
         perm = np.random.RandomState(seed).permutation(n)
         x = x[torch.as_tensor(perm, device=dev)]
-    row_sums = x.sum(dim=1)
-    looks_like_probs = bool((x >= 0).all()) and bool(((row_sums - 1).abs() < 1e-4).all())
-    if from_logits:
-        if looks_like_probs:
-            raise ValueError(
-                "logits look like probabilities (non-negative rows summing to 1); pass "
-                "from_logits=False, or pass the raw logits"
-            )
-        log_p = torch.log_softmax(x, dim=1)
-    else:
-        if not looks_like_probs:
-            raise ValueError(
-                "with from_logits=False every row must be non-negative and sum to 1 "
-                f"(row sums lie in [{float(row_sums.min()):.4g}, {float(row_sums.max()):.4g}]); "
-                "pass from_logits=True for logits"
-            )
-        p = x / row_sums[:, None]
-        log_p = torch.log(p)  # log(0) = -inf; p * log p is then 0 (handled below)
+    log_p = _log_probabilities(x, from_logits=from_logits, tol=tol, dtype=getattr(logits, "dtype", None))
     p = torch.exp(log_p)
     scores = []
     for i in range(splits):
         lo, hi = i * n // splits, (i + 1) * n // splits
         p_i, log_p_i = p[lo:hi], log_p[lo:hi]
-        log_py = torch.log(p_i.mean(dim=0, keepdim=True))
+        # log of the split's marginal, in log space: never -inf where a p(y|x) > 0
+        log_py = torch.logsumexp(log_p_i, dim=0, keepdim=True) - np.log(hi - lo)
         terms = p_i * (log_p_i - log_py)
-        terms = torch.where(p_i > 0, terms, torch.zeros_like(terms))  # 0 log 0 = 0
+        terms = torch.where(log_p_i > -np.inf, terms, torch.zeros_like(terms))  # 0 log 0 = 0
         scores.append(float(torch.exp(terms.sum(dim=1).mean())))
     s = np.asarray(scores)
     return InceptionScoreResult(
@@ -200,4 +228,39 @@ def inception_score(
         n=n,
         classes=c,
         scores=tuple(float(v) for v in s),
+    )
+
+
+def _log_probabilities(x, *, from_logits: bool, tol: float, dtype):
+    """``log p(y|x)`` (float64) of logits or probabilities, refusing what is ambiguous."""
+    import torch
+
+    in_unit = bool((x >= 0).all()) and bool((x <= 1 + tol).all())
+    row_sums = x.sum(dim=1)
+    lo_sum, hi_sum = float(row_sums.min()), float(row_sums.max())
+    if from_logits:
+        if in_unit:
+            raise ValueError(
+                f"logits all lie in [0, 1] (rows sum to [{lo_sum:.4g}, {hi_sum:.4g}]): they look like "
+                "probabilities, and as logits their softmax is nearly uniform and the score close to 1. "
+                "If they are probabilities, pass from_logits=False; if they really are logits, "
+                "subtract each row's mean first (x - x.mean(1, keepdims=True): the softmax, and the "
+                "score, do not change)"
+            )
+        return torch.log_softmax(x, dim=1)
+    if in_unit and abs(lo_sum - 1) <= tol and abs(hi_sum - 1) <= tol:
+        return torch.log(x / row_sums[:, None])  # log(0) = -inf; p log p is then 0
+    where = f"rows sum to [{lo_sum:.6g}, {hi_sum:.6g}]"
+    if in_unit:
+        kind = str(dtype).replace("torch.", "") if dtype is not None else "float64"
+        raise ValueError(
+            f"with from_logits=False every row must be non-negative and sum to 1 within {tol:.3g} "
+            f"(the tolerance of {kind}); these {where}. If they are probabilities stored coarsely "
+            "(rounded, or computed in low precision), renormalise them first "
+            "(p / p.sum(1, keepdims=True)) and pass them again"
+        )
+    raise ValueError(
+        f"with from_logits=False every row must be non-negative and sum to 1; these lie in "
+        f"[{float(x.min()):.4g}, {float(x.max()):.4g}] and {where}: they look like logits, so pass "
+        "from_logits=True"
     )

@@ -99,7 +99,7 @@ def kid(
     seed: int = 0,
     device="auto",
     block_size: int = 4096,
-    extractor="efficientnet-lite0",
+    extractor="inception-v3-fid",
     output: str | None = None,
     batch_size: int = 64,
     value_range=None,

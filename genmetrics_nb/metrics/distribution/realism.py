@@ -126,7 +126,7 @@ def _kth_radii2(x, k: int, block_size: int, exclude_self: bool = True):
 
 
 def realism_score(real, fake, *, k: int = 3, clamp_to_percentile: float = 50.0, eps: float = 1e-5,
-                  block_size: int = 2048, device="auto", extractor="efficientnet-lite0",
+                  block_size: int = 2048, device="auto", extractor="vgg16-fc2",
                   output: str | None = None, batch_size: int = 64, value_range=None, cache=False,
                   progress: bool = True) -> RealismResult:
     """Realism score of each generated sample against the real set (Kynkaanniemi et al. 2019).
@@ -201,7 +201,7 @@ def realism_score(real, fake, *, k: int = 3, clamp_to_percentile: float = 50.0, 
 
 
 def nearest_neighbours(query, reference, *, block_size: int = 2048, device="auto",
-                       extractor="efficientnet-lite0", output: str | None = None, batch_size: int = 64,
+                       extractor="inception-v3-fid", output: str | None = None, batch_size: int = 64,
                        value_range=None, cache=False, progress: bool = True) -> NeighboursResult:
     """Each query sample's nearest reference sample and their Euclidean distance.
 

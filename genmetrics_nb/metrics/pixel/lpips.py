@@ -36,7 +36,7 @@ import numpy as np
 
 from genmetrics_nb.util.checks import check_int
 
-__all__ = ["LPIPS", "lpips", "BACKBONES", "lpips_heads_path"]
+__all__ = ["LPIPS", "lpips", "BACKBONES", "MIN_SIZE", "lpips_heads_path"]
 
 #: Backbone name -> weight-manager name, torchvision builder, layer slices of
 #: ``model.features`` (half-open index ranges, as in ``lpips/pretrained_networks.py``)
@@ -62,6 +62,16 @@ BACKBONES = {
     },
 }
 BASELINE_NETS = ("efficientnet-lite0",)
+#: The smallest image side each network's tapped layers accept, read from the
+#: architectures (``tests/test_lpips.py`` runs them at these sizes and one less):
+#: ``alex``: an 11 x 11 stride-4 convolution (padding 2) and two 3 x 3 stride-2 max
+#: pools before the last tap: ``floor((H - 7) / 4) + 1 >= 7``, so H >= 31.
+#: ``vgg``: four 2 x 2 max pools before the last tap: H >= 2**4 = 16.
+#: ``squeeze``: a 3 x 3 stride-2 convolution and three 3 x 3 stride-2 max pools
+#: (``ceil_mode``) before the last taps: H >= 17.
+#: ``efficientnet-lite0``: the port's fixed TF-"same" padding is exact for sides
+#: that are multiples of 32 only, so H >= 32.
+MIN_SIZE = {"alex": 31, "vgg": 16, "squeeze": 17, "efficientnet-lite0": 32}
 _VERSIONS = ("0.1", "0.0")
 #: The input scaling of LPIPS v0.1 (``ScalingLayer`` in the reference code):
 #: ImageNet mean/std re-expressed for inputs in [-1, 1].
@@ -183,6 +193,17 @@ class LPIPS:
             )
         if resize is not None:
             resize = check_int(resize, name="resize", minimum=16, hint="resize is in pixels; pass None to keep the input size")
+            need = MIN_SIZE[net]
+            if resize < need:
+                raise ValueError(
+                    f"resize={resize} is too small for net={net!r}: its layers need images of at least "
+                    f"{need} x {need} pixels; pass resize={need} or larger, or None to keep the input size"
+                )
+            if net in BASELINE_NETS and resize % 32:
+                raise ValueError(
+                    f"resize={resize} is not a multiple of 32, which net={net!r} needs; pass "
+                    f"resize={32 * round(resize / 32) or 32} (64 for small images, 224 as ImageNet)"
+                )
         self.net = net
         self.version = version
         self.resize = resize
@@ -238,6 +259,8 @@ class LPIPS:
         No range check (callers such as :func:`~genmetrics_nb.metrics.generator.ppl.ppl`
         pass generator outputs, which may overshoot [-1, 1] slightly, as
         StyleGAN's code does). One-channel images are repeated to three.
+        Images smaller than :data:`MIN_SIZE` (without ``resize``) raise a
+        ValueError.
 
         Returns
         -------
@@ -247,6 +270,7 @@ class LPIPS:
         import torch
         import torch.nn.functional as F
 
+        self._check_size(x)
         if x.shape[1] == 1:
             x = x.expand(-1, 3, -1, -1)
         if y.shape[1] == 1:
@@ -278,7 +302,7 @@ class LPIPS:
 
     # -- the public, validating call ---------------------------------------------------
     def __call__(self, x, y, *, value_range=None, spatial: bool = False, batch_size: int = 32,
-                 progress: bool = False):
+                 progress: bool = False, allow_narrow: bool = False):
         """Distance between images ``x`` and ``y``.
 
         Parameters
@@ -296,6 +320,11 @@ class LPIPS:
             Pairs per forward pass.
         progress : bool
             Show a progress bar.
+        allow_narrow : bool
+            Lift the range guard: by default float images whose values look
+            mis-declared are refused, above all [0, 1] images declared
+            ``(-1, 1)`` (no negative value) or ``(0, 255)`` (see
+            :func:`genmetrics_nb.images.narrow_range_problem`).
 
         Returns
         -------
@@ -303,6 +332,15 @@ class LPIPS:
             ``.values`` (float64, one per pair) and their mean ``.value``, with ``.metric``
             naming the distance (:attr:`name`); with ``spatial=True`` a float64
             ``N x H x W`` array of maps instead.
+
+        Raises
+        ------
+        ValueError
+            Images smaller than the network accepts (:data:`MIN_SIZE`; with
+            ``resize`` any size will do), float images outside or far narrower
+            than ``value_range``, mismatched shapes.
+        TypeError
+            Other dtypes; float images without ``value_range``.
         """
         import torch
         from tqdm.auto import tqdm
@@ -312,13 +350,14 @@ class LPIPS:
         batch_size = check_int(batch_size, name="batch_size", minimum=1)
         if not isinstance(spatial, bool):
             raise TypeError(f"spatial must be True or False, got {spatial!r}")
-        xt = _to_minus1_1(x, value_range, name="x")
-        yt = _to_minus1_1(y, value_range, name="y")
+        xt = _to_minus1_1(x, value_range, name="x", allow_narrow=allow_narrow)
+        yt = _to_minus1_1(y, value_range, name="y", allow_narrow=allow_narrow)
         if xt.shape[1:] != yt.shape[1:]:
             raise ValueError(
                 f"x and y must have the same channels and size, got {tuple(xt.shape[1:])} and "
                 f"{tuple(yt.shape[1:])}; resize one of them first"
             )
+        self._check_size(xt)  # before any batch runs
         nx, ny = xt.shape[0], yt.shape[0]
         if nx != ny and 1 not in (nx, ny):
             raise ValueError(
@@ -338,11 +377,23 @@ class LPIPS:
         return PerImageResult(self.name, res, float(res.mean()))
 
 
+    def _check_size(self, x):
+        """Refuse images the backbone cannot take (a RuntimeError deep inside torch otherwise)."""
+        from genmetrics_nb.images import check_image_size
+
+        need = 1 if self.resize is not None else MIN_SIZE[self.net]
+        check_image_size(
+            x, name="x", minimum=need, why=f"net={self.net!r} needs images of",
+            fix="upsample them, or pass resize (e.g. LPIPS(..., resize=64) or gm.lpips(..., resize=64)); "
+                f"resize={MIN_SIZE[self.net]} is the smallest it takes",
+        )
+
+
 def _ndim(x):
     return len(getattr(x, "shape", ()))
 
 
-def _to_minus1_1(x, value_range, *, name):
+def _to_minus1_1(x, value_range, *, name, allow_narrow=False):
     """Validate an image batch and return a float32 tensor in [-1, 1], N x C x H x W."""
     import torch
 
@@ -370,7 +421,7 @@ def _to_minus1_1(x, value_range, *, name):
         return x.float() / 127.5 - 1.0
     if not x.is_floating_point():
         raise TypeError(f"{name} have dtype {x.dtype}; pass uint8 (0..255) or float images with value_range")
-    lo, hi = check_value_range(x, value_range, name=name)
+    lo, hi = check_value_range(x, value_range, name=name, allow_narrow=allow_narrow)
     return ((x.float() - lo) * (2.0 / (hi - lo)) - 1.0).contiguous()
 
 
@@ -442,7 +493,8 @@ def _cached(net, version, resize, device):
 
 
 def lpips(x, y, *, net: str = "alex", version: str = "0.1", spatial: bool = False, value_range=None,
-          resize: int | None = None, batch_size: int = 32, device="auto", progress: bool = False):
+          resize: int | None = None, batch_size: int = 32, device="auto", progress: bool = False,
+          allow_narrow: bool = False):
     """LPIPS distance between two image batches (lower = more similar).
 
     Parameters
@@ -467,6 +519,8 @@ def lpips(x, y, *, net: str = "alex", version: str = "0.1", spatial: bool = Fals
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
     progress : bool
         Show a progress bar.
+    allow_narrow : bool
+        Lift the range guard (see :meth:`LPIPS.__call__`).
 
     Returns
     -------
@@ -481,7 +535,11 @@ def lpips(x, y, *, net: str = "alex", version: str = "0.1", spatial: bool = Fals
     a loop does not reload weights; for explicit control build an
     :class:`LPIPS` object. The reference ``lpips.LPIPS`` expects [-1, 1]
     input (or ``normalize=True`` for [0, 1]); here the range is declared and
-    checked instead.
+    checked instead: [0, 1] images declared ``(-1, 1)`` are refused (they
+    would give a plausible but wrong distance), unless ``allow_narrow=True``.
+    Images must be at least :data:`MIN_SIZE` pixels on each side for the
+    chosen network (31 for alex, 16 for vgg, 17 for squeeze, 32 for the
+    efficientnet-lite0 baseline), or be resized with ``resize``.
 
     References
     ----------
@@ -494,4 +552,5 @@ def lpips(x, y, *, net: str = "alex", version: str = "0.1", spatial: bool = Fals
     >>> d = gm.lpips(a, a, net="efficientnet-lite0")  # doctest: +SKIP
     """
     dist = _cached(net, version, resize, device)
-    return dist(x, y, value_range=value_range, spatial=spatial, batch_size=batch_size, progress=progress)
+    return dist(x, y, value_range=value_range, spatial=spatial, batch_size=batch_size, progress=progress,
+                allow_narrow=allow_narrow)

@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from genmetrics_nb.device import resolve
-from genmetrics_nb.images import to_nchw
+from genmetrics_nb.images import check_allow_narrow, check_data_range, to_nchw
 from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import is_torch
 
@@ -60,13 +60,15 @@ def score(metric: str, values) -> PerImageResult:
     return PerImageResult(metric, v, mean)
 
 
-def prepare_pair(x, y, *, data_range, device="auto", name_x="x", name_y="y"):
+def prepare_pair(x, y, *, data_range, device="auto", name_x="x", name_y="y", allow_narrow=False):
     """Check a pair of image batches and return them as float64 tensors.
 
     Both must be 4-D with the same shape (channels first, or channels last
     with 1 or 3 channels). ``data_range`` must be given: it is the
     difference between the largest and smallest value the images can take
-    (255 for uint8, 1.0 for [0, 1] floats, 2.0 for [-1, 1] floats).
+    (255 for uint8, 1.0 for [0, 1] floats, 2.0 for [-1, 1] floats). Float
+    images that span no more than 3/255 of it are refused unless
+    ``allow_narrow`` (:func:`genmetrics_nb.images.check_data_range`).
     """
     import torch
 
@@ -77,8 +79,9 @@ def prepare_pair(x, y, *, data_range, device="auto", name_x="x", name_y="y"):
         )
     if not math.isfinite(float(data_range)) or float(data_range) <= 0:
         raise ValueError(f"data_range must be a positive finite number, got {data_range!r}")
+    check_allow_narrow(allow_narrow)
     dev = resolve(device)
-    out = []
+    out, floats = [], []
     for arr, name in ((x, name_x), (y, name_y)):
         if not (isinstance(arr, np.ndarray) or is_torch(arr)):
             raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(arr).__name__}")
@@ -91,6 +94,8 @@ def prepare_pair(x, y, *, data_range, device="auto", name_x="x", name_y="y"):
         if _is_floating(t) and not bool(torch.isfinite(t).all()):
             raise ValueError(f"{name} contains NaN or Inf; repair or drop those images")
         out.append(t.to(device=dev, dtype=torch.float64))
+        if _is_floating(t):
+            floats.append(out[-1])
     a, b = out
     if a.shape != b.shape:
         raise ValueError(
@@ -105,6 +110,10 @@ def prepare_pair(x, y, *, data_range, device="auto", name_x="x", name_y="y"):
             f"the images span {span:.6g}, more than data_range={data_range}; data_range is the "
             "full range the images can take (255 for uint8, 1.0 for [0, 1] floats)"
         )
+    if floats:
+        names = f"{name_x} and {name_y}" if len(floats) == 2 else (name_x if _is_floating(x) else name_y)
+        check_data_range(min(float(t.min()) for t in floats), max(float(t.max()) for t in floats),
+                         float(data_range), names=names, allow_narrow=allow_narrow)
     return a, b, float(data_range)
 
 

@@ -6,7 +6,7 @@ from genmetrics_nb.metrics.pixel.pairs import PerImageResult, prepare_pair, scor
 __all__ = ["psnr"]
 
 
-def psnr(x, y, *, data_range, device="auto") -> PerImageResult:
+def psnr(x, y, *, data_range, device="auto", allow_narrow: bool = False) -> PerImageResult:
     """Peak signal-to-noise ratio of each image pair, in dB.
 
     ``PSNR = 10 log10(data_range^2 / MSE)``, the MSE taken over all channels
@@ -22,6 +22,12 @@ def psnr(x, y, *, data_range, device="auto") -> PerImageResult:
         Never inferred from the data: an inferred range changes with the content.
     device : str
         Where to compute; ``"auto"`` uses a GPU when present.
+    allow_narrow : bool
+        By default float images that span at most 3/255 of ``data_range``
+        are refused: that is what [0, 1] (or [-1, 1]) images with
+        ``data_range=255`` look like, and their PSNR comes out 48 (or 42) dB
+        too high. True says the images
+        really vary that little (:func:`genmetrics_nb.images.check_data_range`).
 
     Returns
     -------
@@ -42,7 +48,7 @@ def psnr(x, y, *, data_range, device="auto") -> PerImageResult:
     """
     import torch
 
-    a, b, rng = prepare_pair(x, y, data_range=data_range, device=device)
+    a, b, rng = prepare_pair(x, y, data_range=data_range, device=device, allow_narrow=allow_narrow)
     mse = ((a - b) ** 2).flatten(1).mean(1)
     with torch.no_grad():
         values = 10.0 * torch.log10(rng**2 / mse)  # mse == 0 -> inf, as documented

@@ -67,7 +67,8 @@ def _check_options(sigma, k1, k2):
             raise ValueError(f"{name} must be a positive number, got {v!r}")
 
 
-def ssim(x, y, *, data_range, sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03, device="auto") -> PerImageResult:
+def ssim(x, y, *, data_range, sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03, device="auto",
+         allow_narrow: bool = False) -> PerImageResult:
     """Structural similarity of each image pair (Wang et al. 2004).
 
     An 11 x 11 Gaussian window (sigma 1.5, truncated at 3.5 sigma as
@@ -85,6 +86,11 @@ def ssim(x, y, *, data_range, sigma: float = 1.5, k1: float = 0.01, k2: float = 
     sigma, k1, k2 : float
         Window width and the stabilising constants.
     device : str
+    allow_narrow : bool
+        By default float images that span at most 3/255 of ``data_range``
+        are refused ([0, 1] or [-1, 1] images with ``data_range=255``: the constants
+        ``(K data_range)^2`` then swamp the image statistics and SSIM comes
+        out near 1); True says they really vary that little.
 
     Returns
     -------
@@ -108,7 +114,7 @@ def ssim(x, y, *, data_range, sigma: float = 1.5, k1: float = 0.01, k2: float = 
     .. [2] scikit-image, ``skimage.metrics.structural_similarity``.
     """
     _check_options(sigma, k1, k2)
-    a, b, rng = prepare_pair(x, y, data_range=data_range, device=device)
+    a, b, rng = prepare_pair(x, y, data_range=data_range, device=device, allow_narrow=allow_narrow)
     w = _gaussian_window(sigma, 3.5, a.dtype, a.device)
     _check_size(a.shape, w.numel(), "ssim", scales=1)
     s, _ = _ssim_and_cs(a, b, rng, w, k1, k2)
@@ -137,6 +143,7 @@ def ms_ssim(
     k2: float = 0.03,
     normalize: str | None = None,
     device="auto",
+    allow_narrow: bool = False,
 ) -> PerImageResult:
     """Multi-scale structural similarity (Wang, Simoncelli and Bovik 2003).
 
@@ -161,6 +168,8 @@ def ms_ssim(
         the two training-oriented variants of torchmetrics (whose default is
         "relu").
     device : str
+    allow_narrow : bool
+        As in :func:`ssim`.
 
     Returns
     -------
@@ -182,7 +191,7 @@ def ms_ssim(
     weights = tuple(float(v) for v in weights)
     if not weights:
         raise ValueError("weights must name at least one scale")
-    a, b, rng = prepare_pair(x, y, data_range=data_range, device=device)
+    a, b, rng = prepare_pair(x, y, data_range=data_range, device=device, allow_narrow=allow_narrow)
     w = _gaussian_window(sigma, 3.5, a.dtype, a.device)
     _check_size(a.shape, w.numel(), "ms_ssim", scales=len(weights))
     terms = []

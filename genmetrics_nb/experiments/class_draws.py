@@ -1,4 +1,4 @@
-"""Features per class, extracted once and shared by the distribution notebooks."""
+"""Features per class, extracted once and shared by the distribution notebooks (``gm.experiments.class_features``)."""
 from __future__ import annotations
 
 import dataclasses

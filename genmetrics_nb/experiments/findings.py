@@ -1,0 +1,135 @@
+"""The verdict a notebook ends with: did the document's finding reproduce, and on which numbers.
+
+Every notebook's experiment module has a ``<notebook>_verdict(...)`` function
+that reads the notebook's results, checks the finding the notebook is about,
+and returns a :class:`Verdict`. The notebook records it last
+(``gm.record("verdict", v)``; the index page shows it) and displays it as a
+short coloured paragraph. A finding the setting cannot test (it needs data,
+weights or sample sizes the run does not have) gives ``reproduced=None`` and a
+statement saying why.
+"""
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+
+__all__ = ["Check", "Verdict", "check", "verdict_from_checks", "not_testable", "relation"]
+
+
+def relation(a: float, b: float) -> str:
+    """``"<"``, ``"="`` or ``">"``: how ``a`` compares with ``b`` (``"?"`` when either is NaN)."""
+    if math.isnan(a) or math.isnan(b):
+        return "?"
+    return "<" if a < b else (">" if a > b else "=")
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """One condition of a finding and the numbers behind it.
+
+    ``text`` states what was compared with the observed relation
+    (``"same class 57.1 < different classes 197"``), so it reads right
+    whether or not the check held.
+    """
+
+    text: str
+    held: bool
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "held": self.held}
+
+
+def check(text: str, held) -> Check:
+    """A :class:`Check`; ``held`` is converted to a plain bool."""
+    return Check(str(text), bool(held))
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """Whether a notebook reproduced its document's finding.
+
+    Attributes
+    ----------
+    finding : str
+        The claim, as the document makes it ("FID of two draws of one class
+        is below FID of two different classes").
+    reproduced : bool or None
+        True when every check held, False when one failed, None when this
+        setting cannot test the finding (the statement says why).
+    statement : str
+        The finding and the numbers behind it, one line; what the index page
+        shows beside "Reproduced" / "Not reproduced".
+    checks : tuple of Check
+        The conditions tested, each with its numbers.
+    reason : str
+        Why the finding is not testable here (``reproduced=None`` only).
+    note : str
+        What the checks cannot say (a caveat, a reason for a failure), part
+        of the statement too.
+    """
+
+    finding: str
+    reproduced: bool | None
+    statement: str
+    checks: tuple = ()
+    reason: str = ""
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        """``"Finding reproduced"``, ``"Finding not reproduced"`` or ``"Not testable here"``."""
+        if self.reproduced is None:
+            return "Not testable here"
+        return "Finding reproduced" if self.reproduced else "Finding not reproduced"
+
+    def to_dict(self) -> dict:
+        """``reproduced`` and ``statement`` first (what the index reads), then the finding and checks."""
+        return {"reproduced": self.reproduced, "statement": self.statement, "finding": self.finding,
+                "checks": [c.to_dict() for c in self.checks]}
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.statement}"
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.label}: {self.finding})"
+
+    def _repr_html_(self) -> str:
+        colour = {True: "#1a7f37", False: "#cf222e", None: "#59636e"}[self.reproduced]
+        items = "".join(
+            f"<li>{'&#10003;' if c.held else '&#10007;'} {html.escape(c.text)}</li>" for c in self.checks
+        )
+        lines = f"<ul style='margin:.2em 0 0 0;padding-left:1.2em;list-style:none'>{items}</ul>" if items else ""
+        why = f"<br>Not testable here: {html.escape(self.reason)}." if self.reason else ""
+        note = f"<small>{html.escape(self.note)}</small>" if self.note else ""
+        return (f"<div style='border-left:4px solid {colour};padding:.3em .7em'>"
+                f"<b style='color:{colour}'>{html.escape(self.label)}</b>: {html.escape(self.finding)}.{why}{lines}"
+                f"{note}</div>")
+
+
+def verdict_from_checks(finding: str, checks, *, note: str = "") -> Verdict:
+    """Reproduced when every check held; the statement lists each check's numbers, then ``note``.
+
+    Examples
+    --------
+    >>> v = verdict_from_checks("a is below b", [check("a 1 < b 2", 1 < 2)])
+    >>> v.reproduced, str(v)
+    (True, 'Finding reproduced: a is below b: a 1 < b 2.')
+    """
+    checks = tuple(checks)
+    if not checks:
+        raise ValueError("a verdict needs at least one check")
+    held = all(c.held for c in checks)
+    parts = [c.text + ("" if c.held or held else " (fails)") for c in checks]
+    statement = f"{finding}: " + "; ".join(parts) + "." + (f" {note}" if note else "")
+    return Verdict(finding, held, statement, checks, note=note)
+
+
+def not_testable(finding: str, reason: str, checks=()) -> Verdict:
+    """``reproduced=None``: this setting cannot test ``finding``, for ``reason``.
+
+    ``checks`` may still report what was measured (they do not decide).
+    """
+    checks = tuple(checks)
+    measured = ("; measured: " + "; ".join(c.text for c in checks)) if checks else ""
+    return Verdict(finding, None, f"{finding}: not testable here, {reason}{measured}.", checks, str(reason))
