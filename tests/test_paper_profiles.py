@@ -170,4 +170,5 @@ PAPER_STAND_INS: dict = {
     "kid": {"classes": [0, 1, 2, 3], "keep_classes": [0, 1], "sizes": [10, 20, 40]},
     "precision_recall": {"classes": [0, 1, 2, 3], "keep_classes": [0, 1]},
     "iou_dice": {"n_train": 16, "n_test": 8, "epochs": 2},
+    "linear_separability": {"num_samples": 300},
 }

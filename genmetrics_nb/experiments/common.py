@@ -64,16 +64,17 @@ _REEMITTED: set = set()
 
 
 def reemit_once(caught) -> None:
-    """Re-issue warnings an experiment recorded, each (message, category) once per process.
+    """Re-issue warnings an experiment recorded, each category once per process.
 
     An experiment makes many metric calls that raise the same warning (one
-    ``n <= D`` warning per FID of a matrix); it records them and hands them
-    here. A notebook is one kernel process, so each warning then appears once
-    in its report however many cells repeat it, which Python's default filter
-    (once per cell, as each cell is a new location) does not do.
+    ``n <= D`` warning per FID of a matrix, worded with each call's n); it
+    records them and hands them here. A notebook is one kernel process, so
+    each kind of warning then appears once in its report however many cells
+    and calls repeat it (the first one's wording is shown), which Python's
+    default filter (once per cell and message) does not do.
     """
     for w in caught:
-        key = (str(w.message), w.category)
+        key = w.category
         if key not in _REEMITTED:
             _REEMITTED.add(key)
             warnings.warn(w.message, w.category, stacklevel=3)

