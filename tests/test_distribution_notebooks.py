@@ -54,13 +54,13 @@ def test_notebooks_are_thin_and_stripped(name):
 def test_fid_notebook_smoke(tmp_path, feature_home):
     run = _run("fid", tmp_path)
     m = run.results["metrics"]
-    assert m["fid_same_class"] < m["fid_different_class"]
-    assert m["fid_same_class_large"] < m["fid_same_class"]  # small-sample bias shrinks with n
-    assert m["fid_matrix_same_class_mean"] < m["fid_matrix_different_class_mean"]
-    assert m["fid_pitfall_misscaled"] < 0.1 * m["fid_pitfall_correct"]
+    assert m["fd_same_class"] < m["fd_different_class"]
+    assert m["fd_same_class_large"] < m["fd_same_class"]  # small-sample bias shrinks with n
+    assert m["fd_matrix_same_class_mean"] < m["fd_matrix_different_class_mean"]
+    assert m["fd_pitfall_misscaled"] < 0.1 * m["fd_pitfall_correct"]
     assert set(run.results["figures"]) == {"fid-class-pairs.png", "fid-same-vs-different.png"}
-    for row in m["same_vs_different"]["rows"]:  # every printed interval contains its FID
-        assert row["low"] <= row["fid"] <= row["high"]
+    for row in m["same_vs_different"]["rows"]:  # every printed interval contains its estimate
+        assert row["low"] <= row["fd"] <= row["high"]
     assert "re-centred on the estimate" in m["same_vs_different"]["interval"]
 
 
@@ -79,7 +79,7 @@ def test_inception_score_notebook_smoke(tmp_path, feature_home):
 def test_kid_notebook_smoke(tmp_path, feature_home):
     run = _run("kid", tmp_path)
     m = run.results["metrics"]
-    assert m["fid_same_small_n"] > m["fid_same_large_n"]  # FID's bias
+    assert m["fd_same_small_n"] > m["fd_same_large_n"]  # FID's bias
     assert abs(m["kid_same_large_n"]) < m["kid_dropped_large_n"]  # KID ~ 0 for one distribution
     assert m["kid_dropped"]["subsets"] == 5
     assert run.results["figures"] == ["kid-fid-sample-size.png"]

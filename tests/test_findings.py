@@ -59,8 +59,8 @@ def _same_diff(same=(57.1, 31.8), diff=(197.3, 179.0), sizes=(100, 300)):
 
     rows = []
     for n, s, d in zip(sizes, same, diff):
-        rows += [{"extractor": "e", "n": n, "comparison": "same class", "fid": s, "low": s - 5, "high": s + 5},
-                 {"extractor": "e", "n": n, "comparison": "different classes", "fid": d, "low": d - 5, "high": d + 9}]
+        rows += [{"extractor": "e", "n": n, "comparison": "same class", "fd": s, "low": s - 5, "high": s + 5},
+                 {"extractor": "e", "n": n, "comparison": "different classes", "fd": d, "low": d - 5, "high": d + 9}]
     return SameVsDifferent(tuple(rows), ("A", "B"), "95% percentile bootstrap, re-centred on the estimate")
 
 
@@ -76,7 +76,8 @@ def test_fid_verdict():
     v = _ok(gm.experiments.fid_verdict(_same_diff(), good), True)
     assert "same class 57.1 < different classes 197.3" in v.statement
     assert "3 of 3 classes (closest: C, same class 55.0 < 75.0 against A)" in v.statement
-    assert "bias: same-class FID 31.8 at n = 300 < 57.1 at n = 100" in v.statement
+    assert "bias: same-class FD_e 31.8 at n = 300 < 57.1 at n = 100" in v.statement
+    assert "FID" not in v.statement  # features of "e" are not the TF FID Inception's
     bad = _matrix([[50, 190, 80], [200, 30, 150], [75, 160, 90]])  # C's two draws: 90 > 75 (A vs C)
     v = _ok(gm.experiments.fid_verdict(_same_diff(), bad), False)
     assert "2 of 3 classes (C, same class 90.0 >= 75.0 against A)" in v.statement
@@ -89,15 +90,16 @@ def test_fid_tables_show_intervals_and_the_baseline():
     assert "57.1 [52.1, 62.1]" in html and "baseline" in html and "re-centred on the estimate" in html
     assert "<b>50.0</b><br><small>[47.0, 54.0]</small>" in m._repr_html_() and "95% interval" in m._repr_html_()
     assert repr(m).startswith("FIDMatrix(3 x 3 classes") and "array" not in repr(m) + repr(sd)
-    assert list(sd.table.columns) == ["extractor", "n", "comparison", "fid", "low", "high"]
+    assert list(sd.table.columns) == ["extractor", "n", "comparison", "fd", "low", "high"]
+    assert "FID" not in html + m._repr_html_() and "FD_e" in html + m._repr_html_()
 
 
-def _sweep(label, fid, kid, fid_inf, sizes=(50, 100, 1000)):
+def _sweep(label, fid, kid, fid_inf, sizes=(50, 100, 1000), extractor="inception-v3-fid"):
     from genmetrics_nb.experiments.kid import SampleSizeSweep
 
-    rows = tuple({"n": n, "repeat": r, "fid": f + r, "kid": k * (1 + 0.1 * r)}
+    rows = tuple({"n": n, "repeat": r, "fd": f + r, "kid": k * (1 + 0.1 * r)}
                  for n, f, k in zip(sizes, fid, kid) for r in range(2))
-    return SampleSizeSweep(label, rows, SimpleNamespace(value=fid_inf), 1000, 1000)
+    return SampleSizeSweep(label, rows, SimpleNamespace(value=fid_inf), 1000, 1000, extractor)
 
 
 def test_kid_verdict():
@@ -109,6 +111,10 @@ def test_kid_verdict():
     biased = _sweep("same", [100, 70, 16], [0.01, 0.0005, 0.02], 20)  # KID of one distribution far from 0
     v = _ok(gm.experiments.kid_verdict(biased, dropped), False)
     assert "(closest at n = 1000: KID 0.021 of 0.029 = 0.71, FID 16.5 of 50.5 = 0.33) (fails)" in v.statement
+    lite = [_sweep(n, f, k, i, extractor="efficientnet-lite0") for n, f, k, i in
+            (("same", [100, 70, 16], [-0.001, 0.0005, -0.0001], 20), ("dropped", [130, 100, 50], [0.031, 0.029, 0.028], 55))]
+    v = _ok(gm.experiments.kid_verdict(*lite), True)
+    assert "FD_efficientnet-lite0 of one distribution 100.5" in v.statement and "FID" not in v.statement
 
 
 def _is_experiment(mixture, splits):
@@ -204,9 +210,9 @@ def test_linear_separability_verdict():
 
 
 def test_stylegan2_metrics_verdict():
-    rows = [{"checkpoint": "a", "psi": 1.0, "fid": 240.0, "precision": 0.1, "recall": 0.2},
-            {"checkpoint": "b", "psi": 1.0, "fid": 60.0, "precision": 0.5, "recall": 0.5},
-            {"checkpoint": "b", "psi": 0.5, "fid": 90.0, "precision": 0.8, "recall": 0.1}]
+    rows = [{"checkpoint": "a", "psi": 1.0, "fd": 240.0, "precision": 0.1, "recall": 0.2},
+            {"checkpoint": "b", "psi": 1.0, "fd": 60.0, "precision": 0.5, "recall": 0.5},
+            {"checkpoint": "b", "psi": 0.5, "fd": 90.0, "precision": 0.8, "recall": 0.1}]
     v = _ok(gm.experiments.stylegan2_metrics_verdict(_generator_sweep(rows)), True)
     assert "truncation (b): recall 0.100 at psi = 0.5 < 0.500 at psi = 1" in v.statement
     rows[2]["precision"] = 0.4

@@ -50,8 +50,8 @@ def test_stylegan2_metrics_notebook_smoke(tmp_path):
     run = run_notebook("notebooks/stylegan2_metrics.ipynb", profile="smoke", out_dir=tmp_path)
     assert run.status == "ok", run.error
     t = run.results["metrics"]["table"]
-    fid = t["by_iteration"]["fid"]
+    fid = t["by_iteration"]["fd"]
     assert fid["2000"] < fid["250"]  # the trained snapshot is closer to the data
-    assert set(t["final"]) == {"is", "fid", "precision", "recall", "ppl", "ls"}
+    assert set(t["final"]) == {"is", "fd", "precision", "recall", "ppl", "ls"}
     verdict = run.results["metrics"]["verdict"]
     assert verdict["reproduced"] is True, verdict["statement"]

@@ -2,8 +2,10 @@
 
 A SOURCE is a folder of images, a dataset name (``fashion-mnist:test``,
 ``cifar10:train``), an ``.npz`` of statistics (FID only: ``FeatureStats.save``,
-pytorch-fid or clean-fid files), or an ``.npy`` array (``N x C x H x W``
-uint8 images or ``N x D`` features). Defaults come from the Python
+pytorch-fid or clean-fid files), an ``.npy`` array (``N x C x H x W``
+uint8 images or ``N x D`` features), or a generator (a shipped checkpoint
+name, a StyleGAN ``.pkl`` or ``package.module:callable``) with
+``--num-images`` and ``--gen-seed``. Defaults come from the Python
 functions' signatures, so the two cannot drift apart.
 """
 from __future__ import annotations
@@ -29,6 +31,10 @@ def _common_args(p, *, n_sources: int) -> None:
                    help="registered extractor (default: the published network, inception-v3-fid, or vgg16-fc2 "
                         "for prc; offline: efficientnet-lite0, reported as FD_efficientnet-lite0)")
     p.add_argument("--output", default=None, help="extractor output (default: pool, fc2_relu for vgg16-fc2; logits_unbiased or logits for isc)")
+    p.add_argument("--num-images", type=int, default=None,
+                   help="images to draw from a generator SOURCE (checkpoint name, .pkl or module:callable); "
+                        "required for those, refused for other sources")
+    p.add_argument("--gen-seed", type=int, default=0, help="seed of a generator SOURCE's latents (default 0)")
     p.add_argument("--batch-size", type=int, default=64, help="images per forward pass (default 64)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
     p.add_argument("--cache", action="store_true", help="read and write the feature cache ($GENMETRICS_HOME)")
@@ -79,6 +85,26 @@ def register(subparsers) -> None:
 # ----------------------------------------------------------------------------
 # sources
 # ----------------------------------------------------------------------------
+def _generated_sources(args) -> None:
+    """Wrap generator SOURCEs in ``sources.generated(..., num_images=--num-images, seed=--gen-seed)``."""
+    from genmetrics_nb import sources
+
+    names = [n for n in ("source_a", "source_b") if hasattr(args, n)]
+    gens = [n for n in names if sources.is_generator_spec(getattr(args, n))]
+    if args.num_images is None:
+        if gens:
+            raise ValueError(f"{getattr(args, gens[0])!r} is a generator: pass --num-images N (how many images "
+                             "to draw; 50000 is the usual FID protocol) and optionally --gen-seed")
+        return
+    if not gens:
+        raise ValueError("--num-images applies to generator sources (a shipped checkpoint name, a .pkl or "
+                         "'package.module:callable'); to use fewer images of a folder or dataset, pass a "
+                         "smaller folder or a .npy of the images")
+    for n in gens:
+        setattr(args, n, sources.generated(getattr(args, n), num_images=args.num_images, seed=args.gen_seed,
+                                           batch_size=args.batch_size, device=args.device))
+
+
 def _source_options(args, *, published: str = "inception-v3-fid") -> dict:
     """The extraction options every metric command shares (see genmetrics_nb.sources)."""
     return dict(extractor=args.extractor or published, output=args.output, batch_size=args.batch_size,
@@ -101,6 +127,7 @@ def _emit(result, args) -> int:
 def _run_fid(args) -> int:
     from genmetrics_nb.metrics.distribution.fid import fid
 
+    _generated_sources(args)
     res = fid(args.source_a, args.source_b, **_source_options(args))
     return _emit(res, args)
 
@@ -108,6 +135,7 @@ def _run_fid(args) -> int:
 def _run_kid(args) -> int:
     from genmetrics_nb.metrics.distribution.kid import kid
 
+    _generated_sources(args)
     res = kid(args.source_a, args.source_b, subsets=args.subsets, subset_size=args.subset_size,
               degree=args.degree, seed=args.seed, **_source_options(args))
     return _emit(res, args)
@@ -116,6 +144,7 @@ def _run_kid(args) -> int:
 def _run_isc(args) -> int:
     from genmetrics_nb.metrics.distribution.inception_score import inception_score
 
+    _generated_sources(args)
     return _emit(inception_score(args.source_a, splits=args.splits, **_source_options(args)), args)
 
 
@@ -124,6 +153,7 @@ def _run_prc(args) -> int:
     from genmetrics_nb.metrics.distribution.knn import density_coverage, precision_recall
 
     # one extraction serves both metrics
+    _generated_sources(args)
     metric = "precision/recall" + (" and density/coverage" if args.density_coverage else "")
     a, b, _ = sources.features_pair(args.source_a, args.source_b, metric=metric,
                                     **_source_options(args, published="vgg16-fc2"))

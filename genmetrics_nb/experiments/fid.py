@@ -1,4 +1,9 @@
-"""The fid notebook: same-class against different-class FID, the class-pair FID matrix, and the range pitfall."""
+"""The fid notebook: same-class against different-class FID, the class-pair FID matrix, and the range pitfall.
+
+Tables, keys and labels call the distance ``fd``; it is FID only on
+``inception-v3-fid`` features, and ``FD_<extractor>`` otherwise
+(:func:`~genmetrics_nb.metrics.distribution.fid.fd_label`).
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -11,6 +16,7 @@ import numpy as np
 from genmetrics_nb.experiments.class_draws import ClassFeatures, class_features
 from genmetrics_nb.experiments.common import check_classes, frame, reemit_once
 from genmetrics_nb.experiments.findings import Verdict, check, relation, verdict_from_checks
+from genmetrics_nb.metrics.distribution.fid import fd_label
 
 __all__ = ["FIDMatrix", "class_pair_fid", "SameVsDifferent", "same_vs_different", "RangePitfall", "range_pitfall",
            "fid_verdict", "INTERVAL_METHOD"]
@@ -62,6 +68,11 @@ class FIDMatrix:
     interval: str = ""
 
     @property
+    def label(self) -> str:
+        """What the values are called: FID on ``inception-v3-fid``, ``FD_<extractor>`` otherwise."""
+        return fd_label(self.extractor)
+
+    @property
     def same_class_mean(self) -> float:
         return float(np.mean(np.diag(self.values)))
 
@@ -76,12 +87,13 @@ class FIDMatrix:
         rows = []
         for i, a in enumerate(self.class_names):
             for j, b in enumerate(self.class_names):
-                rows.append({"class_a": a, "class_b": b, "fid": self.values[i, j],
+                rows.append({"class_a": a, "class_b": b, "fd": self.values[i, j],
                              "low": self.low[i, j], "high": self.high[i, j]})
         return frame(rows)
 
     def to_dict(self) -> dict:
-        return {"n": self.n, "n_boot": self.n_boot, "extractor": self.extractor, "interval": self.interval,
+        return {"n": self.n, "n_boot": self.n_boot, "extractor": self.extractor, "label": self.label,
+                "interval": self.interval,
                 "class_names": list(self.class_names), "values": self.values.tolist(),
                 "low": self.low.tolist(), "high": self.high.tolist(),
                 "same_class_mean": self.same_class_mean, "different_class_mean": self.different_class_mean}
@@ -104,8 +116,8 @@ class FIDMatrix:
                     text += f"<br><small>[{lo:.1f}, {hi:.1f}]</small>"
                 cells.append(f"<td style='white-space:nowrap'>{text}</td>")
             rows.append(f"<tr><th>{html.escape(a)}</th>{''.join(cells)}</tr>")
-        caption = (f"FID between a draw of the row's class and a draw of the column's class, {self.n} images "
-                   f"each ({self.extractor}). Bold: two draws of one class, FID's small-sample bias at this n "
+        caption = (f"{self.label} between a draw of the row's class and a draw of the column's class, {self.n} "
+                   f"images each ({self.extractor}). Bold: two draws of one class, the small-sample bias at this n "
                    f"(the baseline every other cell is to be read against). Intervals: {self.interval}.")
         return (f"<table><tr><th>draw 1 (row), draw 2 (column)</th>{head}</tr>{''.join(rows)}</table>"
                 f"<p><small>{html.escape(caption)}</small></p>")
@@ -179,8 +191,9 @@ class SameVsDifferent:
     Attributes
     ----------
     rows : tuple of dict
-        ``extractor``, ``n``, ``comparison`` (``"same class"`` or
-        ``"different classes"``), ``fid``, ``low``, ``high``.
+        ``extractor``, ``label`` (:func:`fd_label` of the extractor), ``n``,
+        ``comparison`` (``"same class"`` or ``"different classes"``), ``fd``,
+        ``low``, ``high``.
     classes : tuple of str
         Class a (two draws) and class b.
     interval : str
@@ -193,7 +206,7 @@ class SameVsDifferent:
 
     @property
     def table(self):
-        """One row per FID: ``extractor``, ``n``, ``comparison``, ``fid``, ``low``, ``high``."""
+        """One row per distance: ``extractor``, ``label``, ``n``, ``comparison``, ``fd``, ``low``, ``high``."""
         return frame(list(self.rows))
 
     def pairs(self):
@@ -207,25 +220,25 @@ class SameVsDifferent:
         return out
 
     def __repr__(self) -> str:
-        return f"SameVsDifferent({self.classes[0]} vs {self.classes[1]}, {len(self.rows)} FIDs)"
+        return f"SameVsDifferent({self.classes[0]} vs {self.classes[1]}, {len(self.rows)} distances)"
 
     def _repr_html_(self) -> str:
-        head = (f"<tr><th>extractor</th><th>n per draw</th><th>same class: {html.escape(self.classes[0])} "
+        head = (f"<tr><th>distance</th><th>n per draw</th><th>same class: {html.escape(self.classes[0])} "
                 f"vs {html.escape(self.classes[0])} (baseline)</th><th>different classes: "
                 f"{html.escape(self.classes[0])} vs {html.escape(self.classes[1])}</th></tr>")
         body = "".join(
-            f"<tr><td>{html.escape(str(ext))}</td><td>{n}</td>"
-            f"<td>{_with_interval(same['fid'], same['low'], same['high'])}</td>"
-            f"<td>{_with_interval(diff['fid'], diff['low'], diff['high'])}</td></tr>"
+            f"<tr><td>{html.escape(fd_label(ext))}</td><td>{n}</td>"
+            f"<td>{_with_interval(same['fd'], same['low'], same['high'])}</td>"
+            f"<td>{_with_interval(diff['fd'], diff['low'], diff['high'])}</td></tr>"
             for ext, n, same, diff in self.pairs())
-        caption = ("The same-class FID is FID's small-sample bias at that n (two draws of one distribution "
+        caption = ("The same-class value is the distance's small-sample bias at that n (two draws of one distribution "
                    f"should give 0); compare only values at equal n. Intervals: {self.interval}.")
         return f"<table>{head}{body}</table><p><small>{html.escape(caption)}</small></p>"
 
     def value(self, extractor: str, n: int, comparison: str) -> float:
         for r in self.rows:
             if (r["extractor"], r["n"], r["comparison"]) == (extractor, n, comparison):
-                return r["fid"]
+                return r["fd"]
         raise KeyError((extractor, n, comparison))
 
     def to_dict(self) -> dict:
@@ -270,27 +283,28 @@ def same_vs_different(
                     ("different classes", fs.rows(a, 0, n), fs.rows(b, 0, n)),
                 ):
                     v, lo, hi = _fid_with_interval(x, y, n_boot=n_boot, ci=ci, seed=seed + n, device=device)
-                    rows.append({"extractor": fs.extractor, "n": n, "comparison": comparison,
-                                 "fid": v, "low": lo, "high": hi})
+                    rows.append({"extractor": fs.extractor, "label": fd_label(fs.extractor), "n": n,
+                                 "comparison": comparison, "fd": v, "low": lo, "high": hi})
     reemit_once(caught)
     return SameVsDifferent(tuple(rows), (feats.class_names[a], feats.class_names[b]), _interval_label(n_boot, ci))
 
 
 @dataclasses.dataclass(frozen=True)
 class RangePitfall:
-    """FID between two classes computed right, and with [0, 1] floats fed as [0, 255]."""
+    """The Frechet distance between two classes computed right, and with [0, 1] floats fed as [0, 255]."""
 
-    fid_correct: float
-    fid_misscaled: float
+    fd_correct: float
+    fd_misscaled: float
     n: int
     error: str
+    label: str = "FD"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     def __str__(self) -> str:
-        return (f"FID with correctly scaled images: {self.fid_correct:.2f}\n"
-                f"FID with [0, 1] floats read as [0, 255]: {self.fid_misscaled:.2f}\n"
+        return (f"{self.label} with correctly scaled images: {self.fd_correct:.2f}\n"
+                f"{self.label} with [0, 1] floats read as [0, 255]: {self.fd_misscaled:.2f}\n"
                 f"what gm.fid says when asked to do that:\n  ValueError: {self.error}")
 
 
@@ -324,7 +338,7 @@ def range_pitfall(feats: ClassFeatures, *, pair=(0, 1), n: int = 100, batch_size
         misscaled = fid(wrong[0], wrong[1], extractor=feats.extractor, batch_size=batch_size,
                         device=device, progress=progress).value
     reemit_once(caught)
-    return RangePitfall(float(correct), float(misscaled), int(n), error)
+    return RangePitfall(float(correct), float(misscaled), int(n), error, fd_label(feats.extractor))
 
 
 # ----------------------------------------------------------------------------
@@ -347,10 +361,11 @@ def fid_verdict(same_diff: SameVsDifferent, matrix: FIDMatrix | None = None) -> 
     -------
     Verdict
     """
+    fd = fd_label(same_diff.rows[0]["extractor"])
     checks = []
     for ext, n, same, diff in same_diff.pairs():
-        checks.append(check(f"{ext}, n = {n}: same class {same['fid']:.1f} {relation(same['fid'], diff['fid'])} "
-                            f"different classes {diff['fid']:.1f}", same["fid"] < diff["fid"]))
+        checks.append(check(f"{fd_label(ext)}, n = {n}: same class {same['fd']:.1f} {relation(same['fd'], diff['fd'])} "
+                            f"different classes {diff['fd']:.1f}", same["fd"] < diff["fd"]))
     if matrix is not None:
         v, names, k = matrix.values, matrix.class_names, len(matrix.class_names)
         margins = []
@@ -364,11 +379,11 @@ def fid_verdict(same_diff: SameVsDifferent, matrix: FIDMatrix | None = None) -> 
         where = (f"closest: {closest[1]}, same class {closest[2]:.1f} < {closest[4]:.1f} against {closest[3]}"
                  if not failed else
                  ", ".join(f"{m[1]}, same class {m[2]:.1f} >= {m[4]:.1f} against {m[3]}" for m in failed[:3]))
-        checks.append(check(f"class-pair matrix (n = {matrix.n}): same-class FID below every other FID of its "
+        checks.append(check(f"class-pair matrix (n = {matrix.n}): same-class {fd} below every other value of its "
                             f"row and column in {k - len(failed)} of {k} classes ({where})", not failed))
-    first = [(n, same["fid"]) for ext, n, same, _ in same_diff.pairs() if ext == same_diff.rows[0]["extractor"]]
+    first = [(n, same["fd"]) for ext, n, same, _ in same_diff.pairs() if ext == same_diff.rows[0]["extractor"]]
     if len(first) >= 2:
         (n0, f0), (n1, f1) = min(first), max(first)
-        checks.append(check(f"bias: same-class FID {f1:.1f} at n = {n1} {relation(f1, f0)} {f0:.1f} at n = {n0}",
+        checks.append(check(f"bias: same-class {fd} {f1:.1f} at n = {n1} {relation(f1, f0)} {f0:.1f} at n = {n0}",
                             f1 < f0))
-    return verdict_from_checks("FID of two draws of one class is below FID of two different classes", checks)
+    return verdict_from_checks(f"{fd} of two draws of one class is below {fd} of two different classes", checks)

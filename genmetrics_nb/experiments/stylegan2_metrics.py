@@ -15,6 +15,7 @@ from genmetrics_nb.experiments.generator_sweeps import (
 )
 from genmetrics_nb.experiments.common import reemit_once
 from genmetrics_nb.experiments.findings import Verdict, check, not_testable, relation, verdict_from_checks
+from genmetrics_nb.metrics.distribution.fid import fd_label
 from genmetrics_nb.util.checks import check_choice, check_int
 
 __all__ = ["metric_table", "stylegan2_metrics_verdict"]
@@ -71,7 +72,7 @@ def metric_table(checkpoints=None, *, psis=(0.5, 0.7, 1.0), psi_checkpoint=None,
     -------
     SweepResult
         ``table`` columns: ``checkpoint``, ``iteration``, ``psi``, ``is``,
-        ``is_std``, ``fid``, ``precision``, ``recall``, ``ppl``, ``ls``,
+        ``is_std``, ``fd`` (the Frechet distance; FID on ``inception-v3-fid``), ``precision``, ``recall``, ``ppl``, ``ls``,
         ``seconds``; ``samples`` keyed ``"<checkpoint> psi=<psi>"``.
     """
     import pandas as pd
@@ -164,7 +165,7 @@ def _score_run(gen, name, psi, real, *, num_images, extractor, pr_extractor, k, 
     logits = classifier_logits(images, clf, device=device) if is_source == "classifier" else feats["logits"]
     isc = inception_score(logits, splits=is_splits)
     row = {"checkpoint": name, "iteration": iteration_of(gen), "psi": psi, "is": isc.value, "is_std": isc.std,
-           "fid": fd.value, "precision": pr.precision, "recall": pr.recall}
+           "fd": fd.value, "precision": pr.precision, "recall": pr.recall}
     details = {}
     space = "w" if gen.has_mapping else "z"
     if ppl_samples:
@@ -185,7 +186,7 @@ def _summary(table, runs) -> dict:
     """The numbers a report records: the final checkpoint's, and each metric by iteration and by psi."""
     final = final_name(runs)
     target = runs[-1][0]
-    cols = [c for c in ("is", "fid", "precision", "recall", "ppl", "ls") if c in table.columns]
+    cols = [c for c in ("is", "fd", "precision", "recall", "ppl", "ls") if c in table.columns]
     at1 = table[table["psi"] == 1.0]
     key = "iteration" if at1["iteration"].notna().all() else "checkpoint"
     return {
@@ -210,14 +211,15 @@ def stylegan2_metrics_verdict(result: SweepResult) -> Verdict:
       2020): at the smallest psi, recall below and precision above their
       values at psi = 1 (needs a psi below 1).
     """
-    finding = "FID falls with training; truncation raises precision and lowers recall"
+    fd = fd_label(result.settings.get("extractor"))
+    finding = f"{fd} falls with training; truncation raises precision and lowers recall"
     t = result.table
     at1 = t[t["psi"] == 1.0]
     checks = []
     if len(at1) >= 2:
         first, last = at1.iloc[0], at1.iloc[-1]
-        a, b = last["fid"], first["fid"]
-        checks.append(check(f"training: FID {a:.1f} ({last['checkpoint']}) {relation(a, b)} {b:.1f} "
+        a, b = last["fd"], first["fd"]
+        checks.append(check(f"training: {fd} {a:.1f} ({last['checkpoint']}) {relation(a, b)} {b:.1f} "
                             f"({first['checkpoint']})", a < b))
     target = t.iloc[-1]["checkpoint"]
     trunc = t[t["checkpoint"] == target].sort_values("psi")

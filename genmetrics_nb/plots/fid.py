@@ -1,10 +1,15 @@
-"""Figures of the fid notebook: the class-pair FID heatmap and same- vs different-class FID."""
+"""Figures of the fid notebook: the class-pair heatmap and same- vs different-class distances.
+
+Axes name the distance with :func:`~genmetrics_nb.metrics.distribution.fid.fd_label`:
+FID only on ``inception-v3-fid`` features, ``FD_<extractor>`` otherwise.
+"""
 from __future__ import annotations
 
 import textwrap
 
 import numpy as np
 
+from genmetrics_nb.metrics.distribution.fid import fd_label
 from genmetrics_nb.plots.core import finish, new_figure
 
 __all__ = ["fid_matrix_heatmap", "fid_same_vs_different"]
@@ -23,7 +28,7 @@ def fid_matrix_heatmap(matrix, *, name: str = "fid-class-pairs"):
     ax = axes[0, 0]
     im = ax.imshow(matrix.values, cmap="viridis")
     cbar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-    cbar.set_label("FID")
+    cbar.set_label(matrix.label)
     ax.set_xticks(range(k), matrix.class_names, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(k), matrix.class_names, fontsize=8)
     ax.set_xlabel(f"class of draw 2 ({matrix.n} images)")
@@ -37,7 +42,7 @@ def fid_matrix_heatmap(matrix, *, name: str = "fid-class-pairs"):
                 text += f"\n[{matrix.low[i, j]:.0f}, {matrix.high[i, j]:.0f}]"
             color = "black" if v > 0.6 * vmax else "white"
             ax.text(j, i, text, ha="center", va="center", fontsize=6, color=color)
-    title = f"Class-pair FID ({matrix.extractor}, n = {matrix.n} per draw)"
+    title = f"Class-pair {matrix.label} ({matrix.extractor}, n = {matrix.n} per draw)"
     if matrix.n_boot >= 2:
         title += f"\nintervals: {matrix.interval or 'bootstrap'}; diagonal: same class (the bias at this n)"
     ax.set_title(title, fontsize=9)
@@ -46,7 +51,7 @@ def fid_matrix_heatmap(matrix, *, name: str = "fid-class-pairs"):
 
 
 def fid_same_vs_different(result, *, name: str = "fid-same-vs-different"):
-    """Grouped bars: FID of two draws of one class and of two classes, at each n."""
+    """Grouped bars: the Frechet distance of two draws of one class and of two classes, at each n."""
     t = result.table
     extractors = list(dict.fromkeys(t["extractor"]))
     fig, axes = new_figure(1, len(extractors), width=4.6, height=3.8)
@@ -58,7 +63,7 @@ def fid_same_vs_different(result, *, name: str = "fid-same-vs-different"):
         shown_interval = False
         for k, comp in enumerate(comparisons):
             rows = sub[sub["comparison"] == comp].set_index("n").loc[sizes]
-            vals = rows["fid"].to_numpy()
+            vals = rows["fd"].to_numpy()
             xk = x + (k - 0.5) * 0.38
             ax.bar(xk, vals, 0.38, label=comp, color=f"C{k}")
             if np.isfinite(rows["low"]).all():
@@ -70,9 +75,9 @@ def fid_same_vs_different(result, *, name: str = "fid-same-vs-different"):
                 shown_interval = True
         ax.set_xticks(x, [str(s) for s in sizes])
         ax.set_xlabel("images per draw (n)")
-        ax.set_ylabel("FID")
+        ax.set_ylabel(fd_label(ext))
         ax.set_title(f"{ext}: {result.classes[0]} vs {result.classes[1]}", fontsize=10)
-        top = np.nanmax(np.concatenate([sub["fid"].to_numpy(), sub["high"].to_numpy()]))
+        top = np.nanmax(np.concatenate([sub["fd"].to_numpy(), sub["high"].to_numpy()]))
         ax.set_ylim(0, 1.5 * top)  # room for the legend above the bars
         ax.legend(fontsize=7, loc="upper left")
     fig.suptitle("Same class vs different classes", fontsize=10)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from genmetrics_nb.plots.axes import log_y, x_of
+from genmetrics_nb.metrics.distribution.fid import fd_label
 from genmetrics_nb.plots.core import finish, new_figure
 
 __all__ = ["metric_trends"]
@@ -9,7 +10,7 @@ __all__ = ["metric_trends"]
 
 _METRIC_LABELS = {
     "is": ("IS (classifier logits)", "higher = better"),
-    "fid": ("FID", "lower = better"),
+    "fd": ("FD", "lower = better"),  # named after the extractor: FID only on inception-v3-fid
     "precision": ("precision (k = 3)", "fidelity"),
     "recall": ("recall (k = 3)", "diversity"),
     "ppl": ("PPL (w, end)", "lower = smoother"),
@@ -32,6 +33,8 @@ def metric_trends(result, *, x: str = "iteration", name: str | None = None):
     xs, xlabel = x_of(sub, x)
     for ax, m in zip(axes.ravel(), metrics):
         label, hint = _METRIC_LABELS[m]
+        if m == "fd":
+            label = fd_label(result.settings.get("extractor"))
         ax.plot(xs, sub[m], marker="o", color="tab:blue", label=label)
         if m == "is" and "is_std" in sub and (sub["is_std"] > 0).any():
             ax.fill_between(xs, sub[m] - sub["is_std"], sub[m] + sub["is_std"], alpha=0.2, color="tab:blue")
