@@ -40,6 +40,8 @@ _EXPORTS = {
     "precision_recall": "genmetrics_nb.metrics.distribution.knn:precision_recall",
     "density_coverage": "genmetrics_nb.metrics.distribution.knn:density_coverage",
     "bootstrap": "genmetrics_nb.metrics.distribution.bootstrap:bootstrap",
+    "sfid": "genmetrics_nb.metrics.distribution.sfid:sfid",
+    "cmmd": "genmetrics_nb.metrics.distribution.cmmd:cmmd",
     # segmentation scores
     "ConfusionMatrix": "genmetrics_nb.metrics.segmentation.confusion:ConfusionMatrix",
     "fcn_score": "genmetrics_nb.metrics.segmentation.fcn_score:fcn_score",
@@ -76,6 +78,7 @@ _SUBMODULES = {
     "zoo",
     "training",
     "sources",
+    "suites",
 }
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES) + ["__version__"]

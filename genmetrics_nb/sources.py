@@ -3,7 +3,10 @@
 A *source* is one of:
 
 - **statistics**: ``FeatureStats``, an ``.npz`` file of them (genmetrics-nb,
-  pytorch-fid or clean-fid ``mu``/``sigma``), or a ``(mu, sigma)`` pair;
+  pytorch-fid, clean-fid or EDM ``mu``/``sigma``, an ADM reference batch,
+  dgm-eval ``reps``), an EDM2 ``.pkl`` of statistics
+  (:meth:`FeatureStats.load <genmetrics_nb.FeatureStats.load>`), or a
+  ``(mu, sigma)`` pair;
 - **features**: an ``N x D`` array or tensor, an ``.npy`` file of one, or a
   ``Features`` result (:func:`genmetrics_nb.extract_features`);
 - **images**: a folder (searched recursively) or a list of image files; a
@@ -420,6 +423,11 @@ def classify(x, *, name: str) -> str:
             return "array-file" if images else "stats-file"
         if is_dataset_spec(s):
             return "dataset"
+        if s.lower().endswith(".pkl") and os.path.isfile(s):
+            from genmetrics_nb.features.stats_formats import is_stats_pickle
+
+            if is_stats_pickle(s):  # EDM2 reference statistics, read without running any code
+                return "stats-file"
         generator = _generator_spec_kind(s)
         if generator == "pickle" and not os.path.isfile(s):
             raise ValueError(f"{name}={s!r}: no such network pickle")
@@ -517,24 +525,92 @@ def _narrow_hint(value_range) -> str:
 
 
 def provenance(meta) -> dict:
-    """The :data:`PROVENANCE` part of a features' or statistics' metadata."""
+    """The :data:`PROVENANCE` part of a features' or statistics' metadata, plus whatever else of it
+    the protocol fingerprint reads (precision, ``n``, source, versions, what an imported file's
+    protocol was inferred to be: :data:`genmetrics_nb.features.protocol.META_KEYS`)."""
+    from genmetrics_nb.features.protocol import META_KEYS
+
     meta = meta or {}
-    return {k: meta.get(k) for k in PROVENANCE}
+    out = {k: meta.get(k) for k in PROVENANCE}
+    out.update({k: meta[k] for k in META_KEYS if k not in out and k in meta})
+    return out
 
 
-def check_compatible(a: dict, b: dict, *, names=("real", "fake"), metric: str = "this metric") -> None:
-    """Refuse two sides whose known protocols differ (extractor, weights, preprocessing, output)."""
-    for key in PROVENANCE:
-        va, vb = a.get(key), b.get(key)
-        if va is not None and vb is not None and va != vb:
-            raise ValueError(
-                f"{names[0]} and {names[1]} were computed differently: {key} is {va!r} for "
-                f"{names[0]} and {vb!r} for {names[1]}. {metric} is only meaningful between "
-                "features of the same extractor, output and preprocessing; recompute one side"
-            )
+def check_compatible(a, b, *, names=("real", "fake"), metric: str = "this metric",
+                     allow_mismatch: bool | None = None) -> dict:
+    """Compare two sides' protocols; refuse a difference that changes the number.
+
+    Every metric that compares two sides goes through here (the Frechet
+    distances with both sides' statistics, KID / precision-recall / density-
+    coverage / realism through :func:`features_pair`).
+
+    Parameters
+    ----------
+    a, b : dict or FeatureStats
+        Each side's metadata (or :func:`provenance`, or statistics/features
+        carrying ``.meta``), read by
+        :func:`genmetrics_nb.features.protocol.fingerprint`.
+    names : tuple of str
+        The sides' argument names, for the message.
+    metric : str
+        The metric's name, for the message.
+    allow_mismatch : bool or None
+        ``True``: do not raise; the differences are returned (the metric
+        records them). ``False``: raise, saying ``allow_protocol_mismatch=True``
+        overrides. ``None`` (a metric without that option): raise.
+
+    Returns
+    -------
+    dict
+        ``mismatch`` (field -> ``[value_a, value_b]``, fields known on both
+        sides that differ: extractor, weights_sha256, output, precision, and
+        each preprocessing key such as ``resize_mode``), ``unverified``
+        (fields unknown or only inferred on a side, e.g. statistics imported
+        from pytorch-fid: not refusable, so recorded), and
+        ``mismatch_allowed`` (bool).
+
+    Raises
+    ------
+    ValueError
+        Listing every differing field with both values, unless
+        ``allow_mismatch`` is true. ``n``, the source fingerprint and package
+        versions never count: a reference and samples differ in those by nature.
+    """
+    from genmetrics_nb.features.protocol import compare_protocols
+
+    record = compare_protocols(a or {}, b or {})
+    mismatch = record["mismatch"]
+    if mismatch and not allow_mismatch:
+        listing = "; ".join(f"{key} is {va!r} for {names[0]} and {vb!r} for {names[1]}"
+                            for key, (va, vb) in mismatch.items())
+        override = ("" if allow_mismatch is None else
+                    ", or pass allow_protocol_mismatch=True to compare them anyway (the result then "
+                    "records the differences)")
+        raise ValueError(
+            f"{names[0]} and {names[1]} were computed differently: {listing}. {metric} is only "
+            "meaningful between features of the same extractor, output and preprocessing; recompute "
+            f"one side with the other's protocol{override}"
+        )
+    record["mismatch_allowed"] = bool(mismatch)
+    return record
 
 
-def _image_extractor(source, *, name, extractor, value_range, device):
+def _check_resize(resize, meta=None, *, name: str):
+    """Validate ``resize`` and refuse a precomputed side made in another resize mode."""
+    if resize is None:
+        return
+    from genmetrics_nb.extractors.resize import check_resize_mode
+
+    check_resize_mode(resize)
+    done = ((meta or {}).get("spec") or {}).get("resize_mode")
+    if done is not None and done != resize:
+        raise ValueError(
+            f"{name} was computed with resize={done!r}, but resize={resize!r} was asked; recompute "
+            f"{name} from its images with resize={resize!r}, or drop resize= to use it as it is"
+        )
+
+
+def _image_extractor(source, *, name, extractor, value_range, device, resize=None):
     from genmetrics_nb.extractors.registry import get_extractor
 
     if isinstance(source, str) and is_dataset_spec(source):
@@ -555,11 +631,11 @@ def _image_extractor(source, *, name, extractor, value_range, device):
             from genmetrics_nb.images import check_value_range
 
             check_value_range(source, value_range, name=name, narrow_hint=_narrow_hint(value_range))
-    return source, get_extractor(extractor, device=device)
+    return source, get_extractor(extractor, device=device, resize=resize)
 
 
 def stats_of(source, *, name: str, extractor="inception-v3-fid", output=None, batch_size: int = 64,
-             device="auto", value_range=None, cache=False, progress: bool = True):
+             device="auto", value_range=None, cache=False, progress: bool = True, resize=None):
     """Any source as ``FeatureStats`` carrying its protocol in ``.meta``.
 
     Images are streamed through ``extractor`` into float64 statistics
@@ -569,6 +645,7 @@ def stats_of(source, *, name: str, extractor="inception-v3-fid", output=None, ba
     from genmetrics_nb.features import FeatureStats, feature_stats
     from genmetrics_nb.util.checks import as_feature_tensor
 
+    _check_resize(resize, name=name)
     kind = classify(source, name=name)
     if kind == "array-file":
         source = _load_array_file(source, name=name, value_range=value_range)
@@ -576,10 +653,14 @@ def stats_of(source, *, name: str, extractor="inception-v3-fid", output=None, ba
     if kind == "stats":
         if isinstance(source, tuple):
             return FeatureStats.from_moments(np.asarray(source[0]), np.asarray(source[1]))
+        _check_resize(resize, getattr(source, "meta", None), name=name)
         return source
     if kind == "stats-file":
-        return FeatureStats.load(source)
+        st = FeatureStats.load(source, output=output)  # output picks ADM's spatial / EDM2's metric
+        _check_resize(resize, st.meta, name=name)
+        return st
     if kind == "features-mapping":
+        _check_resize(resize, source.meta, name=name)
         out = output or default_output(source.meta.get("extractor", ""), list(source))
         if out not in source:
             raise ValueError(f"{name} holds outputs {list(source)}; output={out!r} is not one of them")
@@ -588,7 +669,7 @@ def stats_of(source, *, name: str, extractor="inception-v3-fid", output=None, ba
         x = as_feature_tensor(source, name=name, min_rows=2)
         return FeatureStats.from_features(x, meta={"source": "features"})
     source, ext = _image_extractor(source, name=name, extractor=extractor, value_range=value_range,
-                                   device=device)
+                                   device=device, resize=resize)
     out = output or default_output(ext.name, ext.outputs)
     return feature_stats(source, ext, output=out, batch_size=batch_size, device=device,
                          value_range=value_range, cache=cache, progress=progress)
@@ -596,7 +677,7 @@ def stats_of(source, *, name: str, extractor="inception-v3-fid", output=None, ba
 
 def features_of(source, *, name: str, metric: str, extractor="inception-v3-fid", output=None,
                 purpose: str = "features", batch_size: int = 64, device="auto", value_range=None,
-                cache=False, progress: bool = True):
+                cache=False, progress: bool = True, resize=None):
     """Any source as per-sample features (or logits), with their protocol.
 
     Parameters
@@ -615,6 +696,11 @@ def features_of(source, *, name: str, metric: str, extractor="inception-v3-fid",
     purpose : {"features", "logits"}
     batch_size, device, value_range, cache, progress
         As in :func:`genmetrics_nb.extract_features`.
+    resize : {"legacy_tensorflow", "clean", "legacy_pytorch"}, optional
+        clean-fid's resize mode for ``extractor`` (see
+        :func:`genmetrics_nb.get_extractor`); default: the extractor's own.
+        A precomputed source (statistics, a ``Features`` result) made in
+        another mode is refused.
 
     Returns
     -------
@@ -628,6 +714,7 @@ def features_of(source, *, name: str, metric: str, extractor="inception-v3-fid",
     ValueError
         For statistics (a file or ``FeatureStats``), a missing output, or bad images.
     """
+    _check_resize(resize, name=name)
     kind = classify(source, name=name)
     if kind == "array-file":
         source = _load_array_file(source, name=name, value_range=value_range)
@@ -643,6 +730,7 @@ def features_of(source, *, name: str, metric: str, extractor="inception-v3-fid",
     if kind == "features":
         return source, provenance(None)
     if kind == "features-mapping":
+        _check_resize(resize, source.meta, name=name)
         out = output or default_output(source.meta.get("extractor", ""), list(source), purpose=purpose)
         if out not in source:
             raise ValueError(f"{name} holds outputs {list(source)}; output={out!r} is not one of them")
@@ -650,7 +738,7 @@ def features_of(source, *, name: str, metric: str, extractor="inception-v3-fid",
     from genmetrics_nb.features.engine import extract_features
 
     source, ext = _image_extractor(source, name=name, extractor=extractor, value_range=value_range,
-                                   device=device)
+                                   device=device, resize=resize)
     out = output or default_output(ext.name, ext.outputs, purpose=purpose)
     if out not in ext.outputs:
         raise ValueError(f"output={out!r} is not an output of {ext.name!r}; it has {list(ext.outputs)}")
@@ -659,16 +747,28 @@ def features_of(source, *, name: str, metric: str, extractor="inception-v3-fid",
     return feats[out], provenance(dict(feats.meta, output=out))
 
 
-def features_pair(real, fake, *, metric: str, names=("real", "fake"), **options):
+def features_pair(real, fake, *, metric: str, names=("real", "fake"), allow_protocol_mismatch=None,
+                  **options):
     """:func:`features_of` for both sides of a two-sample metric, checked to share one protocol.
+
+    ``allow_protocol_mismatch`` is :func:`check_compatible`'s ``allow_mismatch``
+    (None for metrics that offer no override).
 
     Returns
     -------
     real_values, fake_values : numpy.ndarray or torch.Tensor
     protocol : dict
-        The shared :data:`PROVENANCE` (a side's known value where the other's is unknown).
+        The shared :data:`PROVENANCE` (a side's known value where the other's is
+        unknown), plus ``"protocol"``: what a result records
+        (:func:`genmetrics_nb.features.protocol.protocol_record`: the shared
+        fields, and :func:`check_compatible`'s ``mismatch``, ``unverified``,
+        ``mismatch_allowed``).
     """
     x, p_real = features_of(real, name=names[0], metric=metric, **options)
     y, p_fake = features_of(fake, name=names[1], metric=metric, **options)
-    check_compatible(p_real, p_fake, names=names, metric=metric)
-    return x, y, {k: p_real.get(k) or p_fake.get(k) for k in PROVENANCE}
+    record = check_compatible(p_real, p_fake, names=names, metric=metric, allow_mismatch=allow_protocol_mismatch)
+    from genmetrics_nb.features.protocol import protocol_record
+
+    shared = {k: p_real.get(k) or p_fake.get(k) for k in PROVENANCE}
+    shared["protocol"] = protocol_record(p_real, p_fake, record, names=names)
+    return x, y, shared

