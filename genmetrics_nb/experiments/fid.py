@@ -171,7 +171,7 @@ def class_pair_fid(
     vals, lo, hi = (np.full((k, k), np.nan) for _ in range(3))
     with warnings.catch_warnings(record=True) as caught:  # one n <= D warning, not C^2 of them
         warnings.simplefilter("always")
-        with tqdm(total=k * k, desc="class-pair FID", unit="pair", disable=not progress) as bar:
+        with tqdm(total=k * k, desc="class pairs", unit="pair", disable=not progress) as bar:
             for i, ci_ in enumerate(classes):
                 a = feats.rows(ci_, 0, n, output=output)
                 for j, cj in enumerate(classes):
