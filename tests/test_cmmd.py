@@ -3,7 +3,7 @@
 Outside references:
 
 - google-research ``cmmd/distance.py`` ``mmd`` transcribed line by line from
-  ``jax.numpy`` to NumPy (``_reference_mmd``), in float64 and in the
+  ``jax.numpy`` to NumPy (``genmetrics_nb.testing.cmmd_reference``), in float64 and in the
   reference's float32;
 - the unbiased U-statistic written out as double sums over ``i != j`` with
   SciPy's ``cdist`` (Gretton et al. 2012, eq. 3);
@@ -22,25 +22,7 @@ from scipy.spatial.distance import cdist
 
 import genmetrics_nb as gm
 from genmetrics_nb.metrics.distribution.cmmd import CMMDResult, mmd_rbf
-
-_SIGMA = 10
-_SCALE = 1000
-
-
-def _reference_mmd(x, y, dtype=np.float64):
-    """google-research cmmd/distance.py ``mmd``, jnp -> np (same expansion, means over all entries)."""
-    x = np.asarray(x, dtype=dtype)
-    y = np.asarray(y, dtype=dtype)
-    x_sqnorms = np.diag(np.matmul(x, x.T))
-    y_sqnorms = np.diag(np.matmul(y, y.T))
-    gamma = dtype(1 / (2 * _SIGMA**2))
-    k_xx = np.mean(np.exp(-gamma * (-2 * np.matmul(x, x.T) + np.expand_dims(x_sqnorms, 1)
-                                     + np.expand_dims(x_sqnorms, 0))))
-    k_xy = np.mean(np.exp(-gamma * (-2 * np.matmul(x, y.T) + np.expand_dims(x_sqnorms, 1)
-                                     + np.expand_dims(y_sqnorms, 0))))
-    k_yy = np.mean(np.exp(-gamma * (-2 * np.matmul(y, y.T) + np.expand_dims(y_sqnorms, 1)
-                                     + np.expand_dims(y_sqnorms, 0))))
-    return _SCALE * (k_xx + k_yy - 2 * k_xy)
+from genmetrics_nb.testing.cmmd_reference import reference_mmd as _reference_mmd
 
 
 def _unit(a):

@@ -6,9 +6,9 @@ Outside references:
   (``torchvision.transforms.Resize((224, 224), BICUBIC)`` on a PIL image,
   ``ToTensor``, ``Normalize``), run here on the same images;
 * an independent float64 NumPy re-implementation of the official
-  ``DinoVisionTransformer`` forward (patch unfolding, PyTorch's bicubic
-  kernel with ``scale_factor = (16 + 0.1) / 37`` written out by hand, manual
-  LayerNorm / softmax attention / erf-GELU / SwiGLU / LayerScale), fed with
+  ``DinoVisionTransformer`` forward (``genmetrics_nb.testing.dinov2_reference``:
+  patch unfolding, PyTorch's bicubic kernel with ``scale_factor = (16 + 0.1) / 37``
+  written out by hand, manual LayerNorm / softmax attention / erf-GELU / SwiGLU / LayerScale), fed with
   random weights written in the publisher's file format (key names and
   shapes of ``dinov2_vit*14_pretrain.pth`` as ``dinov2/hub/backbones.py``
   builds them, generated here from that description, not from the package);
@@ -23,25 +23,22 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from scipy.special import erf
 
 import genmetrics_nb as gm
 from genmetrics_nb.extractors import dinov2 as dv2
 from genmetrics_nb.metrics.distribution.fid import fd_label
+from genmetrics_nb.testing.dinov2_reference import (
+    MEAN,
+    OFFICIAL,
+    STD,
+    dgm_eval_transform,
+    official_shapes,
+    random_official_state,
+    reference_forward,
+)
 from genmetrics_nb.weights.manifest import BUILTIN
 
 TOL = 1e-5
-MEAN = np.array([0.485, 0.456, 0.406])
-STD = np.array([0.229, 0.224, 0.225])
-
-# The official hub constructors (dinov2/hub/backbones.py, models/vision_transformer.py):
-# embed dim, depth, heads, FFN kind; patch 14, img_size 518, init_values=1.0 (LayerScale).
-OFFICIAL = {
-    "s": (384, 12, 6, "mlp"),
-    "b": (768, 12, 12, "mlp"),
-    "l": (1024, 24, 16, "mlp"),
-    "g": (1536, 40, 24, "swiglufused"),
-}
 # Published sizes in bytes of dl.fbaipublicfiles.com/dinov2/dinov2_vit{s,b,l,g}14/..._pretrain.pth.
 PUBLISHED_BYTES = {"s": 88_283_115, "b": 346_378_731, "l": 1_217_586_395, "g": 4_546_108_579}
 
@@ -49,155 +46,6 @@ PUBLISHED_BYTES = {"s": 88_283_115, "b": 346_378_731, "l": 1_217_586_395, "g": 4
 def _rel(a, b):
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     return float(np.abs(a - b).max() / np.abs(b).max())
-
-
-# ----------------------------------------------------------------------------
-# the publisher's checkpoint format, described independently
-# ----------------------------------------------------------------------------
-def official_shapes(size: str, depth: int | None = None) -> dict:
-    """Key -> shape of ``DinoVisionTransformer(...).state_dict()`` for ``dinov2_vit{size}14``."""
-    d, full_depth, _, ffn = OFFICIAL[size]
-    depth = full_depth if depth is None else depth
-    shapes = {
-        "cls_token": (1, 1, d),
-        "pos_embed": (1, 1 + 37 * 37, d),  # img_size 518 / patch 14
-        "mask_token": (1, d),
-        "patch_embed.proj.weight": (d, 3, 14, 14),
-        "patch_embed.proj.bias": (d,),
-    }
-    for i in range(depth):
-        p = f"blocks.{i}."
-        shapes.update({
-            p + "norm1.weight": (d,), p + "norm1.bias": (d,),
-            p + "attn.qkv.weight": (3 * d, d), p + "attn.qkv.bias": (3 * d,),
-            p + "attn.proj.weight": (d, d), p + "attn.proj.bias": (d,),
-            p + "ls1.gamma": (d,),
-            p + "norm2.weight": (d,), p + "norm2.bias": (d,),
-            p + "ls2.gamma": (d,),
-        })
-        if ffn == "mlp":
-            shapes.update({p + "mlp.fc1.weight": (4 * d, d), p + "mlp.fc1.bias": (4 * d,),
-                           p + "mlp.fc2.weight": (d, 4 * d), p + "mlp.fc2.bias": (d,)})
-        else:  # SwiGLUFFNFused: hidden = (int(4d * 2/3) + 7) // 8 * 8, packed w12
-            h = (int(4 * d * 2 / 3) + 7) // 8 * 8
-            shapes.update({p + "mlp.w12.weight": (2 * h, d), p + "mlp.w12.bias": (2 * h,),
-                           p + "mlp.w3.weight": (d, h), p + "mlp.w3.bias": (d,)})
-    shapes.update({"norm.weight": (d,), "norm.bias": (d,)})
-    return shapes
-
-
-def random_official_state(size: str, *, depth: int | None = None, seed: int = 0) -> dict:
-    """Seeded random float32 weights with sane activation scales, in the official format."""
-    g = torch.Generator().manual_seed(seed)
-    state = {}
-    for k, shape in official_shapes(size, depth).items():
-        if k.endswith(("norm1.weight", "norm2.weight", "norm.weight")):
-            v = 1 + 0.2 * torch.randn(shape, generator=g)
-        elif k.endswith("gamma"):
-            v = 0.1 + 0.9 * torch.rand(shape, generator=g)
-        elif k.endswith("bias"):
-            v = 0.05 * torch.randn(shape, generator=g)
-        elif k in ("cls_token", "pos_embed", "mask_token"):
-            v = torch.randn(shape, generator=g)
-        else:  # weights: fan-in scaling
-            fan_in = math.prod(shape[1:])
-            v = torch.randn(shape, generator=g) / math.sqrt(fan_in)
-        state[k] = v.float().contiguous()
-    return state
-
-
-# ----------------------------------------------------------------------------
-# the independent reference
-# ----------------------------------------------------------------------------
-def dgm_eval_transform(img_hwc: np.ndarray) -> np.ndarray:
-    """dgm-eval ``DINOv2Encoder.transform`` (clean_resize=False), literally."""
-    import torchvision.transforms as TF
-    from PIL import Image
-
-    pil = Image.fromarray(img_hwc).convert("RGB")
-    x = TF.Compose([TF.Resize((224, 224), TF.InterpolationMode.BICUBIC), TF.ToTensor()])(pil)
-    return TF.Normalize(MEAN, STD)(x).numpy()
-
-
-def torch_bicubic_matrix(n_in: int, n_out: int, scale: float) -> np.ndarray:
-    """PyTorch's ``upsample_bicubic2d`` (align_corners=False, no antialias) along one axis.
-
-    Source coordinate ``scale * (i + 0.5) - 0.5``, Keys cubic with A = -0.75,
-    taps clamped to the border. ``scale`` is ``1 / scale_factor`` when a scale
-    factor is given, else ``n_in / n_out``.
-    """
-    a = -0.75
-
-    def near(x):  # |x| <= 1
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-
-    def far(x):  # 1 < |x| < 2
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-
-    w = np.zeros((n_out, n_in))
-    for i in range(n_out):
-        real = scale * (i + 0.5) - 0.5
-        j = math.floor(real)
-        t = real - j
-        for tap, coef in zip((j - 1, j, j + 1, j + 2), (far(t + 1), near(t), near(1 - t), far(2 - t))):
-            w[i, min(max(tap, 0), n_in - 1)] += coef
-    return w
-
-
-def reference_pos_embed(pos_embed: np.ndarray, grid: int, mode: str = "official") -> np.ndarray:
-    """1 x (1 + 37^2) x D -> 1 x (1 + grid^2) x D."""
-    d = pos_embed.shape[-1]
-    m = 37
-    patch = pos_embed[0, 1:].reshape(m, m, d)
-    if mode == "official":  # scale_factor = (grid + 0.1) / 37, used as given by the kernel
-        w = torch_bicubic_matrix(m, grid, 1.0 / ((grid + 0.1) / m))
-    elif mode == "size":  # size=(grid, grid): what a plain resize (no offset) does
-        w = torch_bicubic_matrix(m, grid, m / grid)
-    else:
-        raise ValueError(mode)
-    out = np.einsum("ia,jb,abd->ijd", w, w, patch).reshape(grid * grid, d)
-    return np.concatenate([pos_embed[0, :1], out])[None]
-
-
-def reference_forward(state: dict, x_chw: np.ndarray, *, heads: int, pos: str = "official") -> np.ndarray:
-    """Official DinoVisionTransformer.forward (x_norm_clstoken), float64 NumPy."""
-    s = {k: v.double().numpy() for k, v in state.items()}
-    d = s["cls_token"].shape[-1]
-    g = x_chw.shape[-1] // 14
-
-    def ln(t, p):
-        mu = t.mean(-1, keepdims=True)
-        var = ((t - mu) ** 2).mean(-1, keepdims=True)
-        return (t - mu) / np.sqrt(var + 1e-6) * s[p + ".weight"] + s[p + ".bias"]
-
-    def lin(t, p):
-        return t @ s[p + ".weight"].T + s[p + ".bias"]
-
-    patches = x_chw.reshape(3, g, 14, g, 14).transpose(1, 3, 0, 2, 4).reshape(g * g, 3 * 14 * 14)
-    t = patches @ s["patch_embed.proj.weight"].reshape(d, -1).T + s["patch_embed.proj.bias"]
-    t = np.concatenate([s["cls_token"][0], t]) + reference_pos_embed(s["pos_embed"], g, pos)[0]
-    n, hd = t.shape[0], d // heads
-    i = 0
-    while f"blocks.{i}.norm1.weight" in s:
-        p = f"blocks.{i}."
-        qkv = lin(ln(t, p + "norm1"), p + "attn.qkv").reshape(n, 3, heads, hd).transpose(1, 2, 0, 3)
-        q, k, v = qkv
-        logits = q @ k.transpose(0, 2, 1) / math.sqrt(hd)
-        att = np.exp(logits - logits.max(-1, keepdims=True))
-        att /= att.sum(-1, keepdims=True)
-        a = (att @ v).transpose(1, 0, 2).reshape(n, d)
-        t = t + lin(a, p + "attn.proj") * s[p + "ls1.gamma"]
-        h = ln(t, p + "norm2")
-        if p + "mlp.fc1.weight" in s:
-            h = lin(h, p + "mlp.fc1")
-            h = lin(0.5 * h * (1 + erf(h / math.sqrt(2))), p + "mlp.fc2")
-        else:
-            x12 = lin(h, p + "mlp.w12")
-            x1, x2 = np.split(x12, 2, axis=-1)
-            h = lin(x1 / (1 + np.exp(-x1)) * x2, p + "mlp.w3")
-        t = t + h * s[p + "ls2.gamma"]
-        i += 1
-    return ln(t, "norm")[0]
 
 
 def _images():
