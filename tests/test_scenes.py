@@ -89,6 +89,8 @@ def test_real_items_are_labelled_and_classes_are_spread():
         (dict(items=3), TypeError, r"items must be a \(min, max\) pair"),
         (dict(scale=(0.01, 0.1)), ValueError, "scale\\[0\\] \\* size must be at least 8"),
         (dict(scale=(0.5, 1.5)), ValueError, "scale must satisfy"),
+        (dict(texture=(0.5, 2.0)), ValueError, "texture must satisfy"),
+        (dict(texture=0.5), TypeError, r"texture must be a \(min, max\) pair"),
     ],
 )
 def test_bad_arguments(kwargs, exc, match):
@@ -97,3 +99,28 @@ def test_bad_arguments(kwargs, exc, match):
     split = kw.pop("split", "test")
     with pytest.raises(exc, match=match):
         fashion_mnist_scenes(split, **kw)
+
+
+def _roughness(images, labels):
+    """Mean absolute difference of horizontally adjacent background pixels (texture strength)."""
+    x = images.astype(np.float64)
+    d = np.abs(np.diff(x, axis=-1)).mean(axis=1)  # N x H x (W - 1)
+    bg = (labels[:, :, 1:] == 0) & (labels[:, :, :-1] == 0)
+    return d[bg].mean()
+
+
+def test_texture_range_and_default_stream():
+    kw = dict(n=4, size=64, seed=5, progress=False)
+    default = fashion_mnist_scenes("test", **kw)
+    # the default (1, 1) draws nothing extra: the scenes of fcn8s-scenes are unchanged
+    full = fashion_mnist_scenes("test", texture=(1.0, 1.0), **kw)
+    np.testing.assert_array_equal(full.images, default.images)
+    flat = fashion_mnist_scenes("test", texture=(0.0, 0.0), **kw)
+    half = fashion_mnist_scenes("test", texture=(0.5, 0.5), **kw)
+    # background roughness grows with the strength (none: only the smooth colour field)
+    r0, r5, r1 = (_roughness(s.images, s.labels) for s in (flat, half, full))
+    assert r0 < 0.3 * r1 and r0 < r5 < r1
+    # the 224-pixel preset gives items of at least 64 pixels
+    from genmetrics_nb.datasets.scenes import SCENES_224
+
+    assert SCENES_224["size"] * SCENES_224["scale"][0] >= 64

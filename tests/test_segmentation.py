@@ -450,3 +450,163 @@ def test_train_fcn_command_writes_checkpoint_and_manifest(tmp_path, capsys):
     assert 0.0 <= entry["test_scores"]["mean_iou"] <= 1.0
     assert load_fcn(out).config["head_channels"] == 16
     assert '"sha256"' in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------
+# issue 13: fixed final upsampling, pixel sampling, shipped 224-pixel FCNs
+# ----------------------------------------------------------------------------
+@pytest.mark.reference
+@pytest.mark.parametrize("factor,size_in", [(8, 5), (16, 3), (32, 2), (2, 4)])
+def test_bilinear_matrix_is_the_fcn_deconvolution(factor, size_in):
+    # Outside reference: torch's transposed convolution with FCN's surgery.py kernel
+    # (zero padding at the borders included), one channel at a time.
+    from genmetrics_nb.segmentation.fcn import bilinear_matrix
+
+    x = torch.randn(2, 3, size_in, size_in + 1, dtype=torch.float64)
+    w = torch.from_numpy(_fcn_upsample_filt(2 * factor))[None, None].repeat(3, 1, 1, 1)
+    ref = F.conv_transpose2d(x, w, stride=factor, padding=factor // 2, groups=3)
+    uh, uw = bilinear_matrix(size_in, factor).double(), bilinear_matrix(size_in + 1, factor).double()
+    got = torch.einsum("ri,ncij,sj->ncrs", uh, x, uw)
+    torch.testing.assert_close(got, ref, atol=1e-10, rtol=1e-10)
+    # a wrong padding (no f/2 shift) differs: the protocol detail matters
+    shifted = F.conv_transpose2d(x, w, stride=factor, padding=0, groups=3)[..., : got.shape[-2], : got.shape[-1]]
+    assert not torch.allclose(got, shifted)
+
+
+@pytest.mark.parametrize("variant", ["32s", "16s", "8s"])
+def test_fixed_final_upsampling_matches_the_deconvolution_and_samples_rows(variant):
+    torch.manual_seed(0)
+    m = _lite(variant, pretrained=False, learn_final_upsampling=False).eval()
+    assert not m.upscore_final.weight.requires_grad and m.config["learn_final_upsampling"] is False
+    if variant != "32s":
+        assert m.upscore2.weight.requires_grad  # intermediate upsampling still learns (FCN section 4.1)
+    for p in (m.score_fr.weight, m.score_fr.bias):
+        torch.nn.init.normal_(p, std=0.5)
+    feats = {"s8": torch.randn(2, 40, 8, 8), "s16": torch.randn(2, 112, 4, 4), "s32": torch.randn(2, 1280, 2, 2)}
+    with torch.no_grad():
+        fast = m.decode(feats)
+        m.config["learn_final_upsampling"] = True  # the transposed-convolution path, same weights
+        slow = m.decode(feats)
+        m.config["learn_final_upsampling"] = False
+        rows, cols = torch.tensor([0, 3, 40, 63]), torch.tensor([1, 62])
+        part = m.decode(feats, rows=rows, cols=cols)
+    torch.testing.assert_close(fast, slow, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(part, fast[:, :, rows][:, :, :, cols], atol=1e-5, rtol=1e-5)
+    learned = _lite(variant, pretrained=False)
+    with pytest.raises(ValueError, match="learn_final_upsampling=False"):
+        learned.decode(feats, rows=rows)
+
+
+def test_pixel_stride_training_needs_fixed_upsampling_and_learns(scenes):
+    with pytest.raises(ValueError, match="learn_final_upsampling=False"):
+        train_fcn(_lite("32s", pretrained=False), scenes, epochs=1, pixel_stride=4, progress=False)
+    m = _lite("8s", pretrained=False, learn_final_upsampling=False)
+    feats = encode_scenes(m, scenes, progress=False)
+    run = train_fcn(m, feats, epochs=3, batch_size=4, pixel_stride=4, lr=1e-2, progress=False)
+    assert run.history.step_loss[-1] < run.history.step_loss[0]
+
+
+def test_item_mean_scores_ignore_background():
+    from genmetrics_nb.plots.iou_dice import item_mean_scores
+
+    truth = np.zeros((8, 8), np.int64)
+    truth[2:6, 2:6] = 3
+    allbg = fcn_score(truth, np.zeros_like(truth), num_classes=11)
+    assert allbg.mean_iou > 0.3  # the mean over all classes credits the background
+    assert item_mean_scores(allbg) == (0.0, 0.0)
+    pred = truth.copy()
+    pred[2:4, 2:6] = 5  # half of the item as another class
+    s = fcn_score(truth, pred, num_classes=11)
+    iou, dice = item_mean_scores(s)
+    assert iou == pytest.approx((0.5 + 0.0) / 2) and dice == pytest.approx((2 / 3 + 0.0) / 2)
+
+
+def _result(per_class_iou, counts):
+    from types import SimpleNamespace
+
+    k = len(per_class_iou)
+    conf = np.diag(np.asarray(counts, dtype=np.int64))
+    iou = np.asarray(per_class_iou, float)
+    return SimpleNamespace(mean_iou=float(np.nanmean(iou)), mean_dice=float(np.nanmean(2 * iou / (1 + iou))),
+                           per_class_iou=tuple(iou), foreground_pixel_accuracy=0.5, confusion=conf.tolist(),
+                           num_classes=k)
+
+
+def test_iou_dice_verdict_checks_classes_and_seed_spread():
+    from genmetrics_nb.experiments.iou_dice import SeedSpread, iou_dice_verdict
+
+    counts = [900, 50, 50, 5]  # class 3 covers 0.5 % of the pixels: not required
+    scores = {"FCN-8s": _result([0.9, 0.6, 0.5, 0.0], counts), "FCN-16s": _result([0.9, 0.5, 0.45, 0.0], counts),
+              "FCN-32s": _result([0.9, 0.4, 0.4, 0.0], counts)}
+    v = iou_dice_verdict(scores)
+    assert v.reproduced is True, v.statement
+    bad = dict(scores, **{"FCN-32s": _result([0.9, 0.4, 0.0, 0.0], counts)})
+    v = iou_dice_verdict(bad)
+    assert v.reproduced is False and "IoU 0 for 2" in v.statement
+    tight = SeedSpread(("FCN-8s", "FCN-16s", "FCN-32s"), ((0, 1, 2),) * 3,
+                       ((0.60, 0.61, 0.62), (0.55, 0.56, 0.57), (0.50, 0.51, 0.52)))
+    assert iou_dice_verdict(scores, spread=tight).reproduced is True
+    wide = SeedSpread(tight.models, tight.seeds, ((0.60, 0.61, 0.70), (0.55, 0.56, 0.57), (0.50, 0.51, 0.52)))
+    v = iou_dice_verdict(scores, spread=wide)
+    assert v.reproduced is False and "seed spread 0.1000" in v.statement
+    assert wide.spread("FCN-8s") == pytest.approx(0.10) and tight.mean("FCN-16s") == pytest.approx(0.56)
+
+
+def test_fcn_score_verdict_tolerates_noise_and_needs_a_segmenter():
+    from types import SimpleNamespace
+
+    from genmetrics_nb.experiments.fcn_score import fcn_score_verdict
+
+    def sweep(acc, miou, truth_iou=None):
+        rows = tuple(SimpleNamespace(pixel_accuracy=a, mean_iou=m, foreground_pixel_accuracy=None)
+                     for a, m in zip(acc, miou))
+        truth = None if truth_iou is None else tuple(SimpleNamespace(mean_iou=truth_iou) for _ in acc)
+        return BlurSweep(kernels=(1, 5, 9, 13), vs_real=rows, vs_truth=truth, segmenter="x", n_images=1,
+                         example_images=np.zeros((4, 3, 2, 2), np.uint8), example_labels=np.zeros((4, 2, 2)))
+
+    assert fcn_score_verdict(sweep([1, 0.9, 0.91, 0.8], [1, 0.6, 0.5, 0.4])).reproduced is True  # +0.01: noise
+    v = fcn_score_verdict(sweep([1, 0.9, 0.95, 0.8], [1, 0.6, 0.5, 0.4]))
+    assert v.reproduced is False and "5 to 9" in v.statement  # a U-turn beyond 0.02
+    assert fcn_score_verdict(sweep([1, 0.9, 0.95, 0.8], [1, 0.6, 0.5, 0.4]), tolerance=0.1).reproduced is True
+    assert fcn_score_verdict(sweep([1, 0.9, 0.8, 0.7], [1, 0.6, 0.5, 0.4], truth_iou=0.7)).reproduced is True
+    v = fcn_score_verdict(sweep([1, 0.9, 0.8, 0.7], [1, 0.6, 0.5, 0.4], truth_iou=0.4))
+    assert v.reproduced is True and "0.400, below 0.6" in v.statement  # a weak segmenter is said, not hidden
+
+
+def test_train_fcn_command_several_variants_and_seed_spread(tmp_path, capsys):
+    from genmetrics_nb.cli import main
+
+    manifest = tmp_path / "manifest.json"
+    argv = ["train-fcn", "--variant", "32s,8s", "--n-train", "6", "--n-test", "3", "--size", "64",
+            "--items", "1", "2", "--scale", "0.3", "0.5", "--texture", "0", "1", "--scene-seed", "0",
+            "--fixed-final-upsampling", "--pixel-stride", "4", "--epochs", "1", "--batch-size", "3",
+            "--head-channels", "8", "--seed", "0", "--spread-seeds", "1", "--out", str(tmp_path / "fcn{variant}.pt"),
+            "--manifest", str(manifest), "--name", "t{variant}", "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    data = json.loads(manifest.read_text())
+    for v in ("32s", "8s"):
+        e = data[f"t{v}"]
+        assert [r["seed"] for r in e["seed_runs"]] == [0, 1]
+        assert e["seed_runs"][0]["mean_iou"] == e["test_scores"]["mean_iou"]  # seed 0 is the shipped file
+        assert "--spread-seeds 1" in e["command"] and "--texture 0.0 1.0" in e["command"]
+        assert "texture=(0.0, 1.0)" in e["data"]["test"]
+        assert load_fcn(tmp_path / f"fcn{v}.pt").config == {**e["config"]}
+    assert main(argv[:-7] + ["--out", str(tmp_path / "x.pt"), "--no-progress"]) != 0
+    assert "--out and --name must contain {variant}" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["32s", "16s", "8s"])
+def test_shipped_scenes224_fcns_are_trained(variant):
+    # Scored here on fresh test scenes (seed 123, not the training command's), against the
+    # all-background segmentation computed here: every item class present gets an IoU above 0.
+    from genmetrics_nb.datasets.scenes import SCENES_224
+    from genmetrics_nb.plots.iou_dice import item_mean_scores
+
+    seg = get_segmenter(f"fcn{variant}-scenes224", device="cpu")
+    test = fashion_mnist_scenes("test", n=12, seed=123, progress=False, **{k: v for k, v in SCENES_224.items()})
+    pred = seg(test.images)
+    s = fcn_score(test.labels, pred, num_classes=11, background=0)
+    trivial = fcn_score(test.labels, np.zeros_like(pred), num_classes=11, background=0)
+    assert s.mean_iou > 2 * trivial.mean_iou
+    assert item_mean_scores(s)[0] > 0.2

@@ -45,8 +45,10 @@ def test_iou_dice_notebook_smoke(tmp_path):
     )  # fmt: skip
     assert set(m["class_scores"]) == {"FCN-32s", "FCN-16s", "FCN-8s"}
     assert {"training-curves.png", "class-scores.png", "segmentation-examples.png"} <= _figures(run)
-    # 160 scenes x 4 epochs keep the document's order (FCN-8s > 16s > 32s; measured with seeds 0 and 1);
-    # 16 scenes x 2 epochs left every model painting background only ("not testable").
+    # the smoke profile scores the shipped fcn*-scenes224 checkpoints on 24 of the test scenes, with the
+    # seed spread their training command recorded: the order and its margins hold there too.
+    assert set(m["seed_spread"]) == {"FCN-32s", "FCN-16s", "FCN-8s"}
+    assert all(len(v["seeds"]) == 3 for v in m["seed_spread"].values())
     assert m["verdict"]["reproduced"] is True, m["verdict"]["statement"]
 
 
@@ -59,10 +61,10 @@ def test_fcn_score_notebook_smoke(tmp_path):
     assert m["kernels"] == [1, 9, 25]
     acc = m["pixel_accuracy_vs_real"]
     assert acc[0] == 1.0 and acc[-1] < acc[0]  # the blurred image segments differently
-    # the shipped FCN-8s on real scenes against ground truth: better than all-background
-    assert m["foreground_pixel_accuracy_vs_truth"][0] > 0.3
+    # the shipped FCN-8s (224-pixel scenes) on real scenes against ground truth: it segments
+    assert m["foreground_pixel_accuracy_vs_truth"][0] > 0.5
     assert m["foreground_pixel_accuracy_vs_truth"][-1] < m["foreground_pixel_accuracy_vs_truth"][0]
     assert {"blur-grid.png", "blur-sweep.png"} <= _figures(run)
-    # Over kernels 1, 9, 25 every score falls. (Over the offline default's 25 kernels the shipped
-    # FCN-8s's pixel accuracy is U-shaped, and that run's verdict says "not reproduced".)
+    # Over kernels 1, 9, 25 pixel accuracy and mean IoU fall, and the segmenter's own mean IoU on
+    # the unblurred scenes is at least 0.6.
     assert m["verdict"]["reproduced"] is True, m["verdict"]["statement"]

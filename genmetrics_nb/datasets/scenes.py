@@ -9,7 +9,7 @@ Training scenes draw their items from the Fashion-MNIST training split and
 test scenes from its test split, so no item image is shared between them.
 
 Scenes are generated on the fly (about 2,000 per second on one core) and
-are a pure function of ``(split, seed, index, size, items, scale)``: scene
+are a pure function of ``(split, seed, index, size, items, scale, texture)``: scene
 ``i`` is the same whatever ``n`` is.
 
 References
@@ -25,7 +25,7 @@ import numpy as np
 
 from genmetrics_nb.util.checks import check_int
 
-__all__ = ["fashion_mnist_scenes", "SegmentationScenes", "SCENE_CLASSES", "SCENE_DEFAULTS"]
+__all__ = ["fashion_mnist_scenes", "SegmentationScenes", "SCENE_CLASSES", "SCENE_DEFAULTS", "SCENES_224"]
 
 SCENE_CLASSES = [
     "background", "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -33,7 +33,13 @@ SCENE_CLASSES = [
 ]  # fmt: skip
 
 #: Defaults shared by :func:`fashion_mnist_scenes`, the training CLI and the notebooks.
-SCENE_DEFAULTS = {"size": 128, "items": (2, 4), "scale": (0.25, 0.5)}
+SCENE_DEFAULTS = {"size": 128, "items": (2, 4), "scale": (0.25, 0.5), "texture": (1.0, 1.0)}
+
+#: The scenes of the FCN notebooks since issue 13: the document's 224-pixel size, items of
+#: 67-123 pixels (2-4 cells of an FCN-32s's 7 x 7 grid) and background texture of random
+#: strength, down to none (with texture always present, "smooth = item" is a shortcut a
+#: segmenter learns, and then paints blurred backgrounds as clothing).
+SCENES_224 = {"size": 224, "items": (1, 3), "scale": (0.3, 0.55), "texture": (0.0, 1.0)}
 
 # An item pixel is opaque where the Fashion-MNIST intensity is at least half of
 # this value, and it is labelled as the item where alpha >= _LABEL_ALPHA.
@@ -86,8 +92,14 @@ def _check_pair(value, name, kind, kind_name, low, high):
     return a, b
 
 
-def _background(rng: np.random.Generator, size: int) -> np.ndarray:
-    """A smooth colour field plus oriented stripes and grain, float32 H x W x 3 in 0..255."""
+def _background(rng: np.random.Generator, size: int, texture=(1.0, 1.0)) -> np.ndarray:
+    """A smooth colour field plus oriented stripes and grain, float32 H x W x 3 in 0..255.
+
+    Stripes and grain are scaled by a strength drawn from ``texture`` after
+    everything else of the background; the default ``(1, 1)`` draws nothing,
+    so default scenes (those of ``fcn8s-scenes``) keep their random stream.
+    Any other range shifts the stream of the items that follow.
+    """
     import cv2
 
     base = rng.uniform(40, 180, 3)
@@ -99,6 +111,9 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     stripes = np.sin(2 * np.pi * (xx * np.cos(theta) + yy * np.sin(theta)) / period + rng.uniform(0, 2 * np.pi))
     stripes = stripes[..., None] * rng.uniform(5, 25) * rng.uniform(0.5, 1, 3).astype(np.float32)
     grain = rng.normal(0, 8, (size, size, 3)).astype(np.float32)
+    if tuple(texture) != (1.0, 1.0):
+        strength = np.float32(rng.uniform(*texture))
+        stripes, grain = stripes * strength, grain * strength
     return base.astype(np.float32) + field + stripes + grain
 
 
@@ -131,6 +146,7 @@ def fashion_mnist_scenes(
     size: int = SCENE_DEFAULTS["size"],
     items: tuple = SCENE_DEFAULTS["items"],
     scale: tuple = SCENE_DEFAULTS["scale"],
+    texture: tuple = SCENE_DEFAULTS["texture"],
     seed: int = 0,
     root=None,
     progress: bool = True,
@@ -150,6 +166,11 @@ def fashion_mnist_scenes(
     scale : (float, float)
         An item's side is drawn uniformly from ``scale * size`` (then its
         aspect ratio is jittered by up to 25 %).
+    texture : (float, float)
+        Strength of the background's stripes and grain, drawn uniformly per
+        scene from this range (1: full, 0: none, only the smooth colour
+        field). The default ``(1, 1)`` draws nothing and gives the scenes of
+        ``fcn8s-scenes``; :data:`SCENES_224` uses ``(0, 1)``.
     seed : int
         Scene ``i`` of a split is drawn from ``numpy.random.default_rng([seed, split, i])``.
     root : path, optional
@@ -188,6 +209,7 @@ def fashion_mnist_scenes(
     seed = check_int(seed, name="seed", minimum=0)
     lo, hi = _check_pair(items, "items", (int, np.integer), "integers", 1, 64)
     s_lo, s_hi = _check_pair(scale, "scale", (int, float, np.integer, np.floating), "numbers", 0.0, 1.0)
+    t_lo, t_hi = _check_pair(texture, "texture", (int, float, np.integer, np.floating), "numbers", 0.0, 1.0)
     if s_lo * size < 8:
         raise ValueError(f"scale[0] * size must be at least 8 pixels, got {s_lo * size:g}; raise scale or size")
 
@@ -199,7 +221,7 @@ def fashion_mnist_scenes(
 
     for i in tqdm(range(n), desc=f"scenes ({split})", disable=not progress, leave=False):
         rng = np.random.default_rng([int(seed), _SPLIT_CODE[split], i])
-        canvas = _background(rng, size)
+        canvas = _background(rng, size, (float(t_lo), float(t_hi)))
         for _ in range(int(rng.integers(lo, hi + 1))):
             k = int(rng.integers(0, n_items))
             _paste(canvas, labels[i], data.images[k, 0], int(data.labels[k]) + 1, rng, size, (s_lo, s_hi))

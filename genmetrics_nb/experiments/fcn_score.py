@@ -23,17 +23,20 @@ from pathlib import Path
 
 import numpy as np
 
-from genmetrics_nb.datasets.scenes import SCENE_DEFAULTS, SegmentationScenes
+from genmetrics_nb.datasets.scenes import SCENES_224, SegmentationScenes
 from genmetrics_nb.distortions import box_blur
 from genmetrics_nb.experiments.findings import Verdict, check, not_testable, verdict_from_checks
 from genmetrics_nb.metrics.segmentation.confusion import ConfusionMatrix
 from genmetrics_nb.metrics.segmentation.fcn_score import resolve_classes, resolve_segmenter
 from genmetrics_nb.util.checks import check_int, check_uint8_images
 
-__all__ = ["fcn_score_inputs", "fcn_score_blur_sweep", "BlurSweep", "DEFAULT_KERNELS", "fcn_score_verdict"]
+__all__ = ["fcn_score_inputs", "fcn_score_blur_sweep", "BlurSweep", "DEFAULT_KERNELS", "fcn_score_verdict",
+           "NOISE_TOLERANCE", "MIN_SEGMENTER_IOU"]
 
 
-def fcn_score_inputs(source: str = "scenes", *, n: int = 32, size: int = SCENE_DEFAULTS["size"], seed: int = 0,
+def fcn_score_inputs(source: str = "scenes", *, n: int = 32, size: int = SCENES_224["size"],
+                     items: tuple = SCENES_224["items"], scale: tuple = SCENES_224["scale"],
+                     texture: tuple = SCENES_224["texture"], seed: int = 0,
                      progress: bool = True) -> SegmentationScenes:  # fmt: skip
     """Images to blur and score, with ground truth where there is one.
 
@@ -46,6 +49,10 @@ def fcn_score_inputs(source: str = "scenes", *, n: int = 32, size: int = SCENE_D
         or the path of an image file (the FCN-score document used an SEM image).
     n, size, seed : int
         Number, side and seed of the scenes (``source="scenes"`` only).
+    items, scale, texture : (number, number)
+        Scene options of :func:`~genmetrics_nb.datasets.fashion_mnist_scenes`; the
+        defaults are :data:`~genmetrics_nb.datasets.scenes.SCENES_224`, the scenes the
+        shipped ``fcn*-scenes224`` segmenters were trained on (their test split).
     progress : bool
 
     Returns
@@ -59,7 +66,8 @@ def fcn_score_inputs(source: str = "scenes", *, n: int = 32, size: int = SCENE_D
     if source == "scenes":
         from genmetrics_nb.datasets.scenes import fashion_mnist_scenes
 
-        return fashion_mnist_scenes("test", n=n, size=size, seed=seed, progress=progress)
+        return fashion_mnist_scenes("test", n=n, size=size, items=items, scale=scale, texture=texture, seed=seed,
+                                    progress=progress)
     from genmetrics_nb.datasets.samples import SAMPLE_IMAGE_NAMES, sample_images
 
     if source in SAMPLE_IMAGE_NAMES:
@@ -232,17 +240,28 @@ def fcn_score_blur_sweep(
 # ----------------------------------------------------------------------------
 # the verdict
 # ----------------------------------------------------------------------------
-_SCORES = {"pixel_accuracy": "pixel accuracy", "foreground_pixel_accuracy": "foreground pixel accuracy",
-           "mean_iou": "mean IoU"}
+
+#: A score may rise by this much from one kernel to the next and still count as falling (noise).
+NOISE_TOLERANCE = 0.02
+#: Below this mean IoU against ground truth on the unblurred images the segmenter does not segment
+#: well enough for its FCN-scores to mean much.
+MIN_SEGMENTER_IOU = 0.6
 
 
-def fcn_score_verdict(sweep: BlurSweep) -> Verdict:
+def fcn_score_verdict(sweep: BlurSweep, *, tolerance: float = NOISE_TOLERANCE) -> Verdict:
     """The fcn_score notebook's finding: the FCN-score falls as the blur kernel grows.
 
-    For each score against the unblurred image's segmentation (pixel
-    accuracy, foreground pixel accuracy where there is a background class,
-    mean IoU), the value at every kernel must be no higher than at the
-    previous (smaller) kernel. A sweep of fewer than two kernels cannot test it.
+    For pixel accuracy and mean IoU against the unblurred image's
+    segmentation, the value at every kernel must be no more than
+    ``tolerance`` above the value at the previous (smaller) kernel, and lower
+    at the largest kernel than at the smallest. With ground truth, the
+    segmenter's own mean IoU on the unblurred images is reported: as a check
+    when it reaches :data:`MIN_SEGMENTER_IOU`, otherwise as a note saying the
+    fall was measured with a weak segmenter. A sweep of fewer than two
+    kernels cannot test it.
+    Foreground pixel accuracy is reported in the table but not checked (the
+    document shows it; it is a recall of the item pixels and may rise when a
+    blurred image is painted with items).
     """
     finding = "The FCN-score falls as the blur kernel grows"
     kernels = list(sweep.kernels)
@@ -251,22 +270,28 @@ def fcn_score_verdict(sweep: BlurSweep) -> Verdict:
     order = np.argsort(kernels)
     ks = [kernels[i] for i in order]
     checks = []
-    for field, name in _SCORES.items():
+    for field, name in (("pixel_accuracy", "pixel accuracy"), ("mean_iou", "mean IoU")):
         vals = sweep.series(field)[order]
         if np.isnan(vals).all():
             continue
-        rises = [(ks[i], ks[i + 1], vals[i], vals[i + 1]) for i in range(len(vals) - 1) if vals[i + 1] > vals[i]]
+        rises = [(ks[i], ks[i + 1], vals[i], vals[i + 1]) for i in range(len(vals) - 1)
+                 if vals[i + 1] > vals[i] + tolerance]  # fmt: skip
         if rises:
             big = max(rises, key=lambda r: r[3] - r[2])
-            how = (f"rises at {len(rises)} of {len(vals) - 1} steps, most from kernel {big[0]} to {big[1]} "
-                   f"({big[2]:.3f} -> {big[3]:.3f})")
+            how = (f"rises by more than {tolerance:g} at {len(rises)} of {len(vals) - 1} steps, most from kernel "
+                   f"{big[0]} to {big[1]} ({big[2]:.3f} -> {big[3]:.3f})")
         else:
-            how = "never rises"
+            how = f"never rises by more than {tolerance:g}"
         checks.append(check(f"{name} against the unblurred segmentation: {vals[0]:.3f} at kernel {ks[0]}, "
                             f"{np.nanmin(vals):.3f} at its lowest, {vals[-1]:.3f} at kernel {ks[-1]}; {how}",
-                            not rises))
+                            not rises and vals[-1] < vals[0]))
     note = ""
-    if sweep.segmenter == "fcn8s-scenes" and not all(c.held for c in checks):
-        note = ("The offline FCN-8s segments blurred scenes outside its training domain (see the notes above); "
-                "the document's setting is the paper profile: torchvision's FCN-ResNet50 on a photograph.")
+    if sweep.vs_truth is not None and 1 in kernels:
+        own = sweep.vs_truth[kernels.index(1)].mean_iou
+        if own >= MIN_SEGMENTER_IOU:
+            checks.append(check(f"the segmenter segments: mean IoU {own:.3f} >= {MIN_SEGMENTER_IOU} against ground "
+                                "truth on the unblurred images", True))
+        else:
+            note = (f"The segmenter's own mean IoU against ground truth on the unblurred images is {own:.3f}, "
+                    f"below {MIN_SEGMENTER_IOU}: the fall is measured with a weak segmenter.")
     return verdict_from_checks(finding, checks, note=note)

@@ -5,10 +5,12 @@ import dataclasses
 import html
 import math
 
+import numpy as np
+
 from genmetrics_nb.experiments.findings import Verdict, check, not_testable, verdict_from_checks
 
 __all__ = ["ClassScoreTable", "class_score_table", "VariantOrdering", "compare_variants", "iou_dice_verdict",
-           "MIN_FOREGROUND"]
+           "MIN_FOREGROUND", "MIN_CLASS_SHARE", "SeedSpread", "seed_spread"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,19 +170,107 @@ def compare_variants(scores: dict, *, expected=("FCN-8s", "FCN-16s", "FCN-32s"))
 
 
 # ----------------------------------------------------------------------------
+# shipped checkpoints and their seed spread
+# ----------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class SeedSpread:
+    """Test mean IoU of each FCN variant over its training seeds, as recorded by ``train-fcn --spread-seeds``.
+
+    Attributes
+    ----------
+    models : tuple of str
+        Display names (``"FCN-8s"``...).
+    seeds : tuple of tuple of int
+    mean_iou : tuple of tuple of float
+        ``mean_iou[m][i]``: model ``m`` trained with ``seeds[m][i]``, on the test scenes of its entry.
+    test : str
+        The test scenes the entries were scored on.
+    """
+
+    models: tuple
+    seeds: tuple
+    mean_iou: tuple
+    test: str = ""
+
+    def mean(self, model: str) -> float:
+        return float(np.mean(self.mean_iou[self.models.index(model)]))
+
+    def spread(self, model: str) -> float:
+        """Largest minus smallest mean IoU over the seeds."""
+        v = self.mean_iou[self.models.index(model)]
+        return float(np.max(v) - np.min(v))
+
+    def to_dict(self) -> dict:
+        return {m: {"seeds": list(self.seeds[i]), "mean_iou": list(self.mean_iou[i]), "mean": self.mean(m),
+                    "spread": self.spread(m)} for i, m in enumerate(self.models)}  # fmt: skip
+
+    def __str__(self) -> str:
+        rows = ["model     seeds    mean IoU per seed              mean    spread (max - min)"]
+        for i, m in enumerate(self.models):
+            per = ", ".join(f"{x:.4f}" for x in self.mean_iou[i])
+            rows.append(f"{m:9s} {','.join(map(str, self.seeds[i])):8s} {per:30s} {self.mean(m):.4f}  {self.spread(m):.4f}")
+        return "\n".join(rows)
+
+    def _repr_html_(self) -> str:
+        body = "".join(
+            f"<tr><td>{html.escape(m)}</td><td>{', '.join(map(str, self.seeds[i]))}</td>"
+            f"<td>{', '.join(f'{x:.4f}' for x in self.mean_iou[i])}</td><td>{self.mean(m):.4f}</td>"
+            f"<td>{self.spread(m):.4f}</td></tr>"
+            for i, m in enumerate(self.models)
+        )
+        cap = f"<caption>recorded by train-fcn on {html.escape(self.test)}</caption>" if self.test else ""
+        return ("<table>" + cap + "<thead><tr><th>model</th><th>seeds</th><th>test mean IoU per seed</th>"
+                "<th>mean</th><th>spread (max &minus; min)</th></tr></thead><tbody>" + body + "</tbody></table>")
+
+
+def seed_spread(variants=("32s", "16s", "8s"), *, names=None) -> SeedSpread:
+    """Read the per-seed test mean IoU of the shipped ``fcn{v}-scenes224`` entries (``seed_runs``).
+
+    The numbers are the ones ``genmetrics-nb train-fcn --spread-seeds`` wrote
+    into ``data/models/manifest.json`` when it trained the checkpoints; only
+    the first seed's weights ship.
+    """
+    from genmetrics_nb.segmentation.segmenters import SCENES224_FCNS
+    from genmetrics_nb.weights.shipped import shipped_file
+
+    names = names or {v: f"FCN-{v}" for v in variants}
+    models, seeds, ious, test = [], [], [], ""
+    for v in variants:
+        if v not in SCENES224_FCNS:
+            raise ValueError(f"variants must be among {list(SCENES224_FCNS)}, got {v!r}")
+        _, entry = shipped_file(SCENES224_FCNS[v])
+        runs = entry.get("seed_runs")
+        if not runs:
+            raise ValueError(f"manifest entry {SCENES224_FCNS[v]!r} has no seed_runs; train it with --spread-seeds")
+        models.append(names[v])
+        seeds.append(tuple(int(r["seed"]) for r in runs))
+        ious.append(tuple(float(r["mean_iou"]) for r in runs))
+        test = entry.get("data", {}).get("test", test)
+    return SeedSpread(tuple(models), tuple(seeds), tuple(ious), test)
+
+
+# ----------------------------------------------------------------------------
 # the verdict
 # ----------------------------------------------------------------------------
 #: Below this foreground pixel accuracy (share of item pixels labelled with their class) for every
 #: variant, no model has learned to segment items yet and their order is noise: not testable.
 MIN_FOREGROUND = 0.05
+#: An item class that covers at least this share of the test pixels must get an IoU above 0
+#: from every variant (a variant that never predicts it has not learned).
+MIN_CLASS_SHARE = 0.01
 
 
-def iou_dice_verdict(scores: dict, *, expected=("FCN-8s", "FCN-16s", "FCN-32s")) -> Verdict:
+def iou_dice_verdict(scores: dict, *, expected=("FCN-8s", "FCN-16s", "FCN-32s"), spread: SeedSpread | None = None,
+                     background: int = 0, class_names=None) -> Verdict:  # fmt: skip
     """The iou_dice notebook's finding: FCN-8s > FCN-16s > FCN-32s in mean IoU and in mean Dice.
 
-    When no variant labels at least :data:`MIN_FOREGROUND` of the item
-    pixels correctly (a run too short to leave the all-background solution),
-    the order is not testable.
+    Checks: the order in mean IoU and in mean Dice; every variant gives each
+    item class covering at least :data:`MIN_CLASS_SHARE` of the test pixels
+    an IoU above 0 (all variants learned); and, with ``spread``, each margin
+    between neighbours in mean IoU (means over the seeds) exceeds the larger
+    of the two seed spreads (max - min over seeds). When no variant labels
+    at least :data:`MIN_FOREGROUND` of the item pixels correctly (a run too
+    short to leave the all-background solution), the order is not testable.
 
     Parameters
     ----------
@@ -188,6 +278,12 @@ def iou_dice_verdict(scores: dict, *, expected=("FCN-8s", "FCN-16s", "FCN-32s"))
         Test scores of each variant (``run.val_scores``).
     expected : sequence of str
         The document's order, best first.
+    spread : SeedSpread, optional
+        Per-seed test mean IoU (:func:`seed_spread`).
+    background : int
+        Label of the background (not an item class).
+    class_names : sequence of str, optional
+        For the check's text.
     """
     finding = "Skip connections help: " + " > ".join(expected) + " in mean IoU and mean Dice"
     order = compare_variants(scores, expected=expected)
@@ -204,4 +300,26 @@ def iou_dice_verdict(scores: dict, *, expected=("FCN-8s", "FCN-16s", "FCN-32s"))
         text = " ".join(f"{m} {v:.3f}" + ("" if i == len(vals) - 1 else f" {'>' if v > vals[i + 1] else '<='}")
                         for i, (m, v) in enumerate(zip(expected, vals)))
         checks.append(check(f"{name}: {text}", held))
+    for m in expected:
+        conf = getattr(scores[m], "confusion", None)
+        if conf is None:
+            continue
+        counts = np.asarray(conf, dtype=float).sum(axis=1)
+        share = counts / max(counts.sum(), 1.0)
+        iou = np.asarray(scores[m].per_class_iou, dtype=float)
+        big = [c for c in range(len(share)) if c != background and share[c] >= MIN_CLASS_SHARE]
+        zero = [c for c in big if not iou[c] > 0]
+        label = (lambda c: class_names[c]) if class_names is not None else str
+        lowest = min(big, key=lambda c: np.nan_to_num(iou[c], nan=-1.0)) if big else None
+        text = (f"{m}: every item class with >= {MIN_CLASS_SHARE:.0%} of the test pixels has IoU > 0 "
+                f"({len(big)} classes, lowest {label(lowest)} {iou[lowest]:.3f})" if big and not zero else
+                f"{m}: IoU 0 for {', '.join(label(c) for c in zero)}" if zero else
+                f"{m}: no item class covers {MIN_CLASS_SHARE:.0%} of the test pixels")
+        checks.append(check(text, big and not zero))
+    if spread is not None:
+        for a, b in zip(expected, expected[1:]):
+            margin = spread.mean(a) - spread.mean(b)
+            noise = max(spread.spread(a), spread.spread(b))
+            checks.append(check(f"margin {a} - {b} over seeds {margin:+.4f} "
+                                f"{'>' if margin > noise else '<='} seed spread {noise:.4f}", margin > noise))
     return verdict_from_checks(finding, checks)

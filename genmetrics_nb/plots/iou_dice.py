@@ -6,7 +6,24 @@ import numpy as np
 from genmetrics_nb.plots.core import finish, new_figure
 from genmetrics_nb.plots.labels import class_legend, label_colours, label_image
 
-__all__ = ["plot_training_curves", "plot_segmentation_triples", "plot_class_scores"]
+__all__ = ["plot_training_curves", "plot_segmentation_triples", "plot_class_scores", "item_mean_scores"]
+
+
+def item_mean_scores(result, *, background: int = 0) -> tuple:
+    """Mean IoU and mean Dice over the item classes of one image, background left out.
+
+    The classes averaged are those present in the true or the predicted
+    mask (others are undefined, NaN, and skipped), without ``background``:
+    an all-background prediction of an image with items scores 0, where the
+    mean over all classes would still credit it with the background's IoU.
+    NaN when neither mask holds an item.
+    """
+    keep = [c for c in range(len(result.per_class_iou)) if c != background]
+    iou = np.array([result.per_class_iou[c] for c in keep], dtype=float)
+    dice = np.array([result.per_class_dice[c] for c in keep], dtype=float)
+    if np.isnan(iou).all():
+        return float("nan"), float("nan")
+    return float(np.nanmean(iou)), float(np.nanmean(dice))
 
 
 def _history(run):
@@ -27,11 +44,14 @@ def plot_training_curves(runs: dict, *, name: str = "training-curves"):
         h = _history(run)
         colour = f"C{i}"
         ax_l.plot(h.epoch, h.train_loss, "-o", color=colour, ms=3, label=f"{label} train")
-        if not np.all(np.isnan(h.val_loss)):
-            ax_l.plot(h.epoch, h.val_loss, "--", color=colour, label=f"{label} test")
-        ax_i.plot(h.epoch, h.train_mean_iou, "-o", color=colour, ms=3, label=f"{label} train")
-        if not np.all(np.isnan(h.val_mean_iou)):
-            ax_i.plot(h.epoch, h.val_mean_iou, "--", color=colour, label=f"{label} test")
+        ep = np.asarray(h.epoch, dtype=float)
+        # test scores may exist after some epochs only (train_fcn(val_every=...)): join those
+        for ax, values, style, what in ((ax_l, h.val_loss, "--s", "test"), (ax_i, h.train_mean_iou, "-o", "train"),
+                                        (ax_i, h.val_mean_iou, "--s", "test")):  # fmt: skip
+            v = np.asarray(values, dtype=float)
+            keep = ~np.isnan(v) if v.size == ep.size else np.zeros(ep.size, bool)
+            if keep.any():
+                ax.plot(ep[keep], v[keep], style, color=colour, ms=3, label=f"{label} {what}")
     from matplotlib.ticker import MaxNLocator
 
     ax_l.set(xlabel="epoch", ylabel="cross-entropy per pixel (nats)", title="Loss (train: running mean; test: after the epoch)")
@@ -44,9 +64,14 @@ def plot_training_curves(runs: dict, *, name: str = "training-curves"):
 
 
 def plot_segmentation_triples(
-    images, predictions: dict, labels, *, class_names, n: int = 4, name: str = "segmentation-examples"
+    images, predictions: dict, labels, *, class_names, n: int = 4, background: int = 0,
+    name: str = "segmentation-examples",
 ):
-    """Image, predicted masks (one column per model) and true mask, with per-image mIoU and Dice.
+    """Image, predicted masks (one column per model) and true mask, with per-image item IoU and Dice.
+
+    Each predicted mask's title gives its mean IoU and Dice over the *item*
+    classes present in the true or predicted mask, background excluded
+    (:func:`item_mean_scores`), so an all-background prediction scores 0.
 
     Parameters
     ----------
@@ -57,6 +82,8 @@ def plot_segmentation_triples(
     class_names : list of str
     n : int
         Number of rows (images).
+    background : int
+        Label of the background, left out of the per-image means.
     """
     from genmetrics_nb.metrics.segmentation.fcn_score import fcn_score
 
@@ -75,8 +102,9 @@ def plot_segmentation_triples(
         for c, (label, pred) in enumerate(predictions.items(), start=1):
             p = np.asarray(pred[r])
             s = fcn_score(labels[r].astype(np.int64), p.astype(np.int64), num_classes=k)
+            iou, dice = item_mean_scores(s, background=background)
             axes[r, c].imshow(label_image(p, colours), interpolation="nearest")
-            axes[r, c].set_title(f"{label}\nmIoU {s.mean_iou:.2f}, Dice {s.mean_dice:.2f}", fontsize=8)
+            axes[r, c].set_title(f"{label}\nitem IoU {iou:.2f}, Dice {dice:.2f}", fontsize=8)
         axes[r, -1].imshow(label_image(labels[r], colours), interpolation="nearest")
         axes[r, -1].set_title("true mask" if r == 0 else "", fontsize=9)
         for ax in axes[r]:
@@ -84,8 +112,8 @@ def plot_segmentation_triples(
             ax.set_yticks([])
     axes[-1, 0].set_xlabel("pixels (x)")
     axes[-1, 0].set_ylabel("pixels (y)")
-    fig.suptitle("Images, predicted masks and true masks (per-image mean IoU / Dice over classes present)",
-                 fontsize=10)  # fmt: skip
+    fig.suptitle("Images, predicted masks and true masks (per image: mean IoU / Dice over the item classes "
+                 "in the true or predicted mask, background excluded)", fontsize=10)  # fmt: skip
     present = set(np.unique(labels[:n]).tolist())
     for pred in predictions.values():
         present |= set(np.unique(np.asarray(pred[:n])).tolist())

@@ -6,7 +6,8 @@
   (:mod:`~genmetrics_nb.segmentation.checkpoint`).
 - :func:`get_segmenter`, :func:`list_segmenters`, :func:`register_segmenter`
   (:mod:`~genmetrics_nb.segmentation.segmenters`): ``"fcn-resnet50"`` and the
-  shipped ``"fcn8s-scenes"``.
+  shipped ``"fcn8s-scenes"`` and ``"fcn{32s,16s,8s}-scenes224"``;
+  :func:`load_shipped_fcn` loads a shipped FCN with its manifest entry.
 
 Training lives in :mod:`genmetrics_nb.training.fcn`, the scores in
 :mod:`genmetrics_nb.metrics.segmentation`. Everything loads lazily:
@@ -23,6 +24,8 @@ _LAZY = {
     "save_fcn": "genmetrics_nb.segmentation.checkpoint:save_fcn",
     "load_fcn": "genmetrics_nb.segmentation.checkpoint:load_fcn",
     "Segmenter": "genmetrics_nb.segmentation.segmenters:Segmenter",
+    "load_shipped_fcn": "genmetrics_nb.segmentation.segmenters:load_shipped_fcn",
+    "SCENES224_FCNS": "genmetrics_nb.segmentation.segmenters:SCENES224_FCNS",
     "get_segmenter": "genmetrics_nb.segmentation.segmenters:get_segmenter",
     "list_segmenters": "genmetrics_nb.segmentation.segmenters:list_segmenters",
     "register_segmenter": "genmetrics_nb.segmentation.segmenters:register_segmenter",

@@ -27,7 +27,7 @@ from torch import nn
 
 from genmetrics_nb.util.checks import check_choice, check_int, check_uint8_images
 
-__all__ = ["FCN", "ENCODERS", "VARIANTS", "bilinear_kernel", "encoder_id"]
+__all__ = ["FCN", "ENCODERS", "VARIANTS", "bilinear_kernel", "bilinear_matrix", "encoder_id"]
 
 ENCODERS = ("efficientnet-lite0", "vgg16")
 VARIANTS = ("32s", "16s", "8s")
@@ -47,20 +47,42 @@ def file_digest(path) -> str:
     return sha256_file(path)
 
 
+def _bilinear_1d(size: int) -> torch.Tensor:
+    factor = (size + 1) // 2
+    center = factor - 1 if size % 2 == 1 else factor - 0.5
+    og = torch.arange(size, dtype=torch.float64)
+    return 1 - (og - center).abs() / factor
+
+
 def bilinear_kernel(channels: int, size: int) -> torch.Tensor:
     """Weights of a transposed convolution that upsamples each channel bilinearly.
 
     Same as ``upsample_filt`` in FCN's ``surgery.py``: the outer product of
     ``1 - |x - center| / factor`` with itself on the diagonal channel pairs.
     """
-    factor = (size + 1) // 2
-    center = factor - 1 if size % 2 == 1 else factor - 0.5
-    og = torch.arange(size, dtype=torch.float64)
-    filt1d = 1 - (og - center).abs() / factor
+    filt1d = _bilinear_1d(size)
     filt = (filt1d[:, None] * filt1d[None, :]).float()
     w = torch.zeros(channels, channels, size, size)
     w[range(channels), range(channels)] = filt
     return w
+
+
+def bilinear_matrix(size_in: int, factor: int) -> torch.Tensor:
+    """``(size_in * f) x size_in`` matrix of FCN's bilinear transposed convolution along one axis.
+
+    A transposed convolution with kernel ``2f``, stride ``f``, padding ``f/2``
+    and :func:`bilinear_kernel` weights on the diagonal is separable:
+    ``out = U @ x @ U.T`` per channel with this ``U`` (zero padding at the
+    borders included), so it can be evaluated with two small matrix products,
+    or at a subset of output rows and columns only.
+    """
+    f = int(factor)
+    filt1d = _bilinear_1d(2 * f)
+    o = torch.arange(size_in * f)[:, None]
+    i = torch.arange(size_in)[None, :]
+    k = o + f // 2 - i * f
+    valid = (k >= 0) & (k < 2 * f)
+    return torch.where(valid, filt1d[k.clamp(0, 2 * f - 1)], torch.zeros((), dtype=torch.float64)).float()
 
 
 class _LiteEncoder(nn.Module):
@@ -179,6 +201,14 @@ class FCN(nn.Module):
     learn_upsampling : bool
         Learn the transposed convolutions (FCN paper, Keras-style FCNs) or keep
         them fixed at bilinear (FCN's released Caffe models).
+    learn_final_upsampling : bool
+        False keeps only the final (stride 32/16/8) upsampling fixed at
+        bilinear while the intermediate 2x ones learn, as in the paper
+        (section 4.1: "the final layer deconvolutional filters are fixed to
+        bilinear interpolation, while intermediate upsampling layers are
+        initialized to bilinear upsampling, and then learned"). The fixed map
+        is separable, so :meth:`decode` can then evaluate it at a subset of
+        output rows and columns (``rows=``, ``cols=``) for cheaper training.
     weights : path, optional
         Explicit encoder checkpoint in the publisher's format (otherwise the
         weight manager / the installed package supplies it).
@@ -207,6 +237,7 @@ class FCN(nn.Module):
         freeze_encoder: bool = True,
         dropout: float = 0.5,
         learn_upsampling: bool = True,
+        learn_final_upsampling: bool = True,
         weights=None,
         seed: int = 0,
     ):
@@ -223,6 +254,7 @@ class FCN(nn.Module):
             encoder=encoder, variant=variant, num_classes=num_classes, head_channels=hc,
             freeze_encoder=bool(freeze_encoder), dropout=float(dropout),
             learn_upsampling=bool(learn_upsampling),
+            learn_final_upsampling=bool(learn_upsampling) and bool(learn_final_upsampling),
         )  # fmt: skip
         self.variant = variant
         self.num_classes = num_classes
@@ -262,6 +294,7 @@ class FCN(nn.Module):
             nn.init.zeros_(self.score_pool3.weight)
             nn.init.zeros_(self.score_pool3.bias)
         self.upscore_final = self._upsampler(C, _STRIDE[variant], per_class=True)
+        self.upscore_final.weight.requires_grad_(self.config["learn_final_upsampling"])
 
     def _upsampler(self, channels: int, factor: int, *, per_class: bool = False) -> nn.ConvTranspose2d:
         # The final (large) upsampling is per class (groups=channels): with
@@ -317,14 +350,31 @@ class FCN(nn.Module):
                 return self.encoder(x)
         return self.encoder(x)
 
-    def decode(self, feats: dict) -> torch.Tensor:
-        """Logits at ``8 x`` the stride-8 size (the padded input size)."""
+    def decode(self, feats: dict, *, rows=None, cols=None) -> torch.Tensor:
+        """Logits at ``8 x`` the stride-8 size (the padded input size).
+
+        ``rows``/``cols`` (int index tensors into the padded output) return the
+        logits at those rows and columns only; they need a fixed final
+        upsampling (``learn_final_upsampling=False``), which is evaluated as
+        two bilinear matrix products (:func:`bilinear_matrix`).
+        """
         score = self.score_fr(self.head(feats["s32"]))
         if self.variant in ("16s", "8s"):
             score = self.upscore2(score) + self.score_pool4(feats["s16"])
         if self.variant == "8s":
             score = self.upscore_pool4(score) + self.score_pool3(feats["s8"])
-        return self.upscore_final(score)
+        if self.config["learn_final_upsampling"]:
+            if rows is not None or cols is not None:
+                raise ValueError("rows/cols need an FCN built with learn_final_upsampling=False")
+            return self.upscore_final(score)
+        f = _STRIDE[self.variant]
+        uh = bilinear_matrix(score.shape[-2], f).to(score)
+        uw = bilinear_matrix(score.shape[-1], f).to(score)
+        if rows is not None:
+            uh = uh[rows]
+        if cols is not None:
+            uw = uw[cols]
+        return torch.einsum("ri,ncij,sj->ncrs", uh, score, uw)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``N x num_classes x H x W`` of a normalised batch (see :meth:`preprocess`)."""

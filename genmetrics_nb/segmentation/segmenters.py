@@ -9,9 +9,14 @@ label maps at the input resolution. Built-in names:
     (``gm.weights.path("fcn_resnet50_coco")``). Preprocessing as the FCN-score
     document: albumentations ``Resize(256, 256)`` and ImageNet ``Normalize``.
 ``"fcn8s-scenes"``
-    The FCN-8s (EfficientNet-Lite0 encoder) trained offline on Fashion-MNIST
-    scenes by ``genmetrics-nb train-fcn``; its small checkpoint ships in
-    ``data/models/`` with a manifest entry (sha256, command, seed, scores).
+    The FCN-8s (EfficientNet-Lite0 encoder) trained offline on 128-pixel
+    Fashion-MNIST scenes by ``genmetrics-nb train-fcn``; its small checkpoint
+    ships in ``data/models/`` with a manifest entry (sha256, command, seed, scores).
+``"fcn32s-scenes224"``, ``"fcn16s-scenes224"``, ``"fcn8s-scenes224"``
+    FCN-32s/16s/8s trained the same way on the 224-pixel scenes of
+    :data:`genmetrics_nb.datasets.scenes.SCENES_224` (issue 13), shipped
+    likewise; their manifest entries also hold the test scores of three
+    training seeds (``seed_runs``).
 
 Nothing is loaded at import; factories build on first use.
 """
@@ -25,6 +30,8 @@ from genmetrics_nb.util.checks import check_int, check_uint8_images
 
 __all__ = [
     "Segmenter",
+    "load_shipped_fcn",
+    "SCENES224_FCNS",
     "get_segmenter",
     "list_segmenters",
     "register_segmenter",
@@ -42,6 +49,8 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 #: Name of the shipped Fashion-MNIST-scenes FCN-8s in ``data/models/manifest.json``.
 SCENES_FCN8S = "fcn8s-scenes"
+#: The shipped FCNs on 224-pixel scenes, by variant.
+SCENES224_FCNS = {v: f"fcn{v}-scenes224" for v in ("32s", "16s", "8s")}
 
 
 class Segmenter:
@@ -154,26 +163,49 @@ def _build_fcn_resnet50(*, device, weights=None, size: int = 256):
     )  # fmt: skip
 
 
-def _build_fcn8s_scenes(*, device, weights=None):
-    from genmetrics_nb.datasets.scenes import SCENE_CLASSES
+def load_shipped_fcn(name: str, *, device="cpu", weights=None):
+    """A shipped FCN checkpoint (``data/models/<name>.pt``, sha256 checked) and its manifest entry.
+
+    Parameters
+    ----------
+    name : str
+        Manifest name, e.g. ``"fcn8s-scenes224"``.
+    device : str
+    weights : path, optional
+        Load this :func:`~genmetrics_nb.segmentation.checkpoint.save_fcn` file instead (entry ``{}``).
+
+    Returns
+    -------
+    (FCN, dict)
+    """
+    from genmetrics_nb.device import resolve
     from genmetrics_nb.segmentation.checkpoint import load_fcn
     from genmetrics_nb.weights.shipped import shipped_file
 
     if weights is not None:
         file, entry = Path(weights), {}
     else:
-        file, entry = shipped_file(SCENES_FCN8S)
-    model = load_fcn(file, device=device)
+        file, entry = shipped_file(name)
+    model = load_fcn(file, device=resolve(device))
+    model.checkpoint_file = file
+    return model, entry
+
+
+def _build_shipped_fcn(name: str, *, device, weights=None):
+    from genmetrics_nb.datasets.scenes import SCENE_CLASSES
+
+    model, entry = load_shipped_fcn(name, device=device, weights=weights)
+    file = model.checkpoint_file
     spec = {
         "architecture": f"FCN-{model.variant} on {model.encoder_name} (genmetrics_nb.segmentation.FCN)",
         "preprocess": "no resize; EfficientNet-Lite normalisation (x - 127) / 128",
-        "trained_on": "Fashion-MNIST scenes (gm.datasets.fashion_mnist_scenes)",
+        "trained_on": (entry.get("data") or {}).get("train", "Fashion-MNIST scenes (gm.datasets.fashion_mnist_scenes)"),
         "checkpoint": file.name,
         "command": entry.get("command"),
         "sha256": entry.get("sha256"),
     }
     return Segmenter(
-        SCENES_FCN8S, model, preprocess=model.preprocess, logits=lambda m, x: m(x),
+        name, model, preprocess=model.preprocess, logits=lambda m, x: m(x),
         num_classes=model.num_classes, class_names=getattr(model, "class_names", None) or SCENE_CLASSES,
         background=0, device=device, spec=spec,
     )  # fmt: skip
@@ -182,7 +214,16 @@ def _build_fcn8s_scenes(*, device, weights=None):
 # ----------------------------------------------------------------------------
 # registry
 # ----------------------------------------------------------------------------
-_FACTORIES = {"fcn-resnet50": _build_fcn_resnet50, SCENES_FCN8S: _build_fcn8s_scenes}
+def _shipped_factory(name: str):
+    def factory(*, device, weights=None):
+        return _build_shipped_fcn(name, device=device, weights=weights)
+
+    return factory
+
+
+_FACTORIES = {"fcn-resnet50": _build_fcn_resnet50}
+for _name in (SCENES_FCN8S, *SCENES224_FCNS.values()):
+    _FACTORIES[_name] = _shipped_factory(_name)
 
 
 def register_segmenter(name: str, factory, *, overwrite: bool = False) -> None:
@@ -213,7 +254,8 @@ def get_segmenter(name: str, *, device="auto", weights=None) -> Segmenter:
     Parameters
     ----------
     name : str
-        ``"fcn-resnet50"``, ``"fcn8s-scenes"`` or a name added with :func:`register_segmenter`.
+        ``"fcn-resnet50"``, ``"fcn8s-scenes"``, ``"fcn{32s,16s,8s}-scenes224"`` or a name added
+        with :func:`register_segmenter`.
     device : str
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
     weights : path, optional

@@ -25,6 +25,8 @@ _LAZY = {
     "train_fcn": "genmetrics_nb.training.fcn:train_fcn",
     "evaluate_fcn": "genmetrics_nb.training.fcn:evaluate_fcn",
     "predict_fcn": "genmetrics_nb.training.fcn:predict_fcn",
+    "fcn_variant_models": "genmetrics_nb.training.fcn:fcn_variant_models",
+    "fcn_variant_runs": "genmetrics_nb.training.fcn:fcn_variant_runs",
     "train_generator": "genmetrics_nb.training.generator:train_generator",
     "evaluate_checkpoints": "genmetrics_nb.training.generator:evaluate_checkpoints",
     "train_classifier": "genmetrics_nb.training.classifier:train_classifier",

@@ -33,6 +33,8 @@ __all__ = [
     "train_fcn",
     "evaluate_fcn",
     "predict_fcn",
+    "fcn_variant_models",
+    "fcn_variant_runs",
 ]
 
 #: One table of training defaults, shared by :func:`train_fcn`, the
@@ -313,6 +315,8 @@ def train_fcn(
     lr: float = TRAIN_DEFAULTS["lr"],
     weight_decay: float = TRAIN_DEFAULTS["weight_decay"],
     max_steps: int | None = None,
+    pixel_stride: int | None = None,
+    val_every: int = 1,
     seed: int = TRAIN_DEFAULTS["seed"],
     device="auto",
     checkpoint=None,
@@ -335,6 +339,18 @@ def train_fcn(
         Adam learning rate and (L2) weight decay.
     max_steps : int, optional
         Stop after this many optimiser steps in total (smoke runs).
+    pixel_stride : int, optional
+        Compute each step's loss on ``H/s`` random rows times ``W/s`` random
+        columns of the output only (drawn anew every step), ``1/s**2`` of the
+        pixels: an unbiased estimate of the full loss, as FCN's "patch
+        sampling" (section 4.3), at a fraction of the cost of the full-size
+        logits. Needs ``learn_final_upsampling=False`` (the fixed bilinear
+        final upsampling can be evaluated at any rows and columns).
+        Validation always scores every pixel.
+    val_every : int
+        Score ``val`` after every ``val_every``-th epoch and after the last
+        (NaN in the history in between); scoring full-size logits can cost
+        more than an epoch of training on cached features.
     seed : int
         Seeds the shuffling and dropout inside a forked RNG (the global torch
         RNG is restored afterwards).
@@ -375,6 +391,14 @@ def train_fcn(
     batch_size = check_int(batch_size, name="batch_size", minimum=1)
     if max_steps is not None:
         max_steps = check_int(max_steps, name="max_steps", minimum=1)
+    val_every = check_int(val_every, name="val_every", minimum=1)
+    if pixel_stride is not None:
+        pixel_stride = check_int(pixel_stride, name="pixel_stride", minimum=1)
+        if model.config["learn_final_upsampling"]:
+            raise ValueError(
+                "pixel_stride needs an FCN built with learn_final_upsampling=False (a fixed bilinear final "
+                "upsampling); pass pixel_stride=None to train on every pixel"
+            )
     if isinstance(lr, bool) or not isinstance(lr, (int, float)):
         raise TypeError(f"lr must be a positive number, got {lr!r}")
     if not lr > 0:
@@ -412,6 +436,7 @@ def train_fcn(
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
+        pix_gen = torch.Generator().manual_seed(seed + 1_000_003)  # pixel sampling, apart from the shuffling
         bar = tqdm(total=total, desc=f"FCN-{model.variant}", disable=not progress)
         for epoch in range(epochs):
             # Draw every epoch's order, so that a resumed run shuffles as an uninterrupted one.
@@ -426,7 +451,13 @@ def train_fcn(
                     break
                 idx = np.sort(order[b * batch_size : (b + 1) * batch_size])
                 feats, labels = _batch(train, idx, model, dev)
-                logits = _logits(model, feats, size)
+                if pixel_stride is None:
+                    logits = _logits(model, feats, size)
+                else:
+                    rows = torch.randperm(size[0], generator=pix_gen)[: max(1, size[0] // pixel_stride)].sort().values
+                    cols = torch.randperm(size[1], generator=pix_gen)[: max(1, size[1] // pixel_stride)].sort().values
+                    logits = model.decode(feats, rows=rows.to(dev), cols=cols.to(dev))
+                    labels = labels[:, rows.to(dev)][:, :, cols.to(dev)]
                 loss = F.cross_entropy(logits, labels)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -443,7 +474,7 @@ def train_fcn(
             hist["epoch"].append(epoch + 1)
             hist["train_loss"].append(loss_sum / seen)
             hist["train_mean_iou"].append(cm.compute().mean_iou)
-            if val is not None:
+            if val is not None and ((epoch + 1) % val_every == 0 or epoch + 1 == epochs):
                 vcm, vloss = _evaluate(model, val, batch_size=max(batch_size, 64), device=dev, progress=False)
                 hist["val_loss"].append(vloss)
                 hist["val_mean_iou"].append(vcm.compute().mean_iou)
@@ -476,3 +507,89 @@ def train_fcn(
     return TrainedFCN(model, history, val_scores, seconds)
 
 
+# ----------------------------------------------------------------------------
+# the shipped 224-pixel FCNs, or fresh ones, for the iou_dice notebook
+# ----------------------------------------------------------------------------
+def fcn_variant_models(variants, *, shipped: bool = True, encoder: str = "efficientnet-lite0", num_classes: int = 11,
+                       head_channels=None, dropout: float = 0.5, learn_final_upsampling: bool = False, seed: int = 0,
+                       device="cpu") -> dict:  # fmt: skip
+    """One FCN per variant: the shipped ``fcn{v}-scenes224`` checkpoints, or fresh models to train.
+
+    Parameters
+    ----------
+    variants : sequence of {"32s", "16s", "8s"}
+    shipped : bool
+        True: load ``fcn{v}-scenes224`` from ``data/models`` (sha256 checked;
+        trained by the command in their manifest entry). False: build
+        untrained FCNs with the options below (all variants share one encoder).
+    encoder, num_classes, head_channels, dropout, learn_final_upsampling, seed
+        Options of :class:`genmetrics_nb.segmentation.FCN` (``shipped=False`` only); the
+        default fixed final upsampling is the paper's and that of the shipped checkpoints.
+    device : str
+
+    Returns
+    -------
+    dict of variant to FCN
+    """
+    from genmetrics_nb.segmentation.segmenters import SCENES224_FCNS, load_shipped_fcn
+
+    variants = list(variants)
+    bad = [v for v in variants if v not in SCENES224_FCNS]
+    if not variants or bad:
+        raise ValueError(f"variants must be among {list(SCENES224_FCNS)}, got {variants!r}")
+    if shipped:
+        models = {v: load_shipped_fcn(SCENES224_FCNS[v], device=device)[0] for v in variants}
+    else:
+        models = {v: FCN(encoder, variant=v, num_classes=num_classes, head_channels=head_channels,
+                         dropout=dropout, learn_final_upsampling=learn_final_upsampling, seed=seed)
+                  for v in variants}  # fmt: skip
+    first = models[variants[0]].encoder
+    for m in models.values():  # one frozen encoder in memory, shared
+        if m.encoder_id == models[variants[0]].encoder_id:
+            m.encoder = first
+    return models
+
+
+def fcn_variant_runs(models: dict, train_features, test_features, *, shipped: bool = True, names=None,
+                     **train_options) -> dict:  # fmt: skip
+    """Train each model on ``train_features`` (``shipped=False``), or score the shipped ones.
+
+    Returns ``{name: TrainedFCN}``: for shipped checkpoints the history is the
+    one recorded in their manifest entry (test mean IoU and training loss per
+    epoch), ``val_scores`` are computed here on ``test_features`` and
+    ``seconds`` is the recorded training time.
+
+    Parameters
+    ----------
+    models : dict of variant to FCN
+        From :func:`fcn_variant_models`.
+    train_features, test_features : EncodedScenes
+        ``train_features`` may be None for shipped models.
+    shipped : bool
+    names : dict of variant to display name, optional
+        Default ``"FCN-<variant>"``.
+    **train_options
+        Passed to :func:`genmetrics_nb.training.fcn.train_fcn` (epochs, lr, ...).
+    """
+    from genmetrics_nb.segmentation.segmenters import SCENES224_FCNS
+    from genmetrics_nb.weights.shipped import shipped_file
+
+    names = names or {v: f"FCN-{v}" for v in models}
+    runs = {}
+    for v, model in models.items():
+        if not shipped:
+            if train_features is None:
+                raise ValueError("train_features is None; encode the training scenes, or pass shipped=True")
+            runs[names[v]] = train_fcn(model, train_features, val=test_features, **train_options)
+            continue
+        _, entry = shipped_file(SCENES224_FCNS[v])
+        rec = entry.get("history", {})
+        loss = [math.nan if x is None else float(x) for x in rec.get("train_loss", [])]
+        val = [math.nan if x is None else float(x) for x in rec.get("val_mean_iou", [])]
+        nan = [math.nan] * len(loss)
+        hist = TrainingHistory(epoch=tuple(range(1, len(loss) + 1)), train_loss=tuple(loss), train_mean_iou=tuple(nan),
+                               val_loss=tuple(nan), val_mean_iou=tuple(val or nan), step_loss=(),
+                               seconds=tuple(nan))  # fmt: skip
+        scores = evaluate_fcn(model, test_features, background=0, progress=False)
+        runs[names[v]] = TrainedFCN(model, hist, scores, float(entry.get("training_seconds", math.nan)))
+    return runs
