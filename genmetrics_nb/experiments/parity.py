@@ -274,10 +274,39 @@ def _our_fid(ctx: _Context, resize: str) -> float:
     return fid(_our_pool(ctx, "real", resize), _our_pool(ctx, "fake", resize)).value
 
 
+def _peer_frechet(stats_a, stats_b, *, first=None) -> tuple[float, str]:
+    """The peer's Frechet distance of two ``(mu, sigma)``, and a note when its guard refused them.
+
+    pytorch-fid and clean-fid raise "Imaginary component" when the matrix
+    square root of two singular covariances (n < D) has an imaginary
+    diagonal above 1e-3; torch-fidelity's eigenvalue form has no such guard.
+    ``first`` (default pytorch-fid's ``calculate_frechet_distance``) is tried
+    first and torch-fidelity's ``fid_statistics_to_metric`` takes over only
+    when it refuses, which the returned note says.
+    """
+    if first is None:
+        from pytorch_fid.fid_score import calculate_frechet_distance as first
+    try:
+        return float(first(*stats_a, *stats_b)), ""
+    except ValueError as exc:
+        if "Imaginary component" not in str(exc):
+            raise
+    from torch_fidelity.metric_fid import KEY_METRIC_FID, fid_statistics_to_metric
+
+    out = fid_statistics_to_metric({"mu": stats_a[0], "sigma": stats_a[1]},
+                                   {"mu": stats_b[0], "sigma": stats_b[1]}, False)
+    return float(out[KEY_METRIC_FID]), (" (the peer's sqrtm refused the singular covariances of this n with "
+                                         "'Imaginary component'; the distance is torch-fidelity's eigenvalue form)")
+
+
+def _moments(f) -> tuple:
+    f = np.asarray(f, dtype=np.float64)
+    return f.mean(0), np.cov(f, rowvar=False)
+
+
 # ----------------------------------------------------------------------------- the rows
 def _fid_pytorch_fid(ctx: _Context) -> ParityRow:
     import torch
-    from pytorch_fid.fid_score import calculate_frechet_distance
     from pytorch_fid.inception import InceptionV3
 
     _torch_hub_file(_FID_WEIGHTS, _PYTORCH_FID_FILE)
@@ -287,12 +316,11 @@ def _fid_pytorch_fid(ctx: _Context) -> ParityRow:
         x = torch.as_tensor(getattr(ctx, which), device=ctx.device).float() / 255.0
         with torch.no_grad():
             f = torch.cat([model(x[i:i + 50])[0].squeeze(-1).squeeze(-1) for i in range(0, len(x), 50)])
-        f = f.cpu().numpy().astype(np.float64)
-        stats.append((f.mean(0), np.cov(f, rowvar=False)))
-    theirs = calculate_frechet_distance(*stats[0], *stats[1])
+        stats.append(_moments(f.cpu().numpy()))
+    theirs, fallback = _peer_frechet(*stats)
     return _row("FID, resize='legacy_pytorch'", _version("pytorch-fid"), _our_fid(ctx, "legacy_pytorch"), theirs,
                 1e-4, "pytorch-fid's InceptionV3 (resize_input, normalize_input) and calculate_frechet_distance; "
-                "float32 features, so agreement to ~1e-5 of FID")
+                "float32 features, so agreement to ~1e-5 of FID" + fallback)
 
 
 def _fid_torch_fidelity(ctx: _Context) -> ParityRow:
@@ -325,13 +353,21 @@ def _fid_clean_fid(ctx: _Context) -> ParityRow:
     import torch
     from cleanfid import fid as cfid
 
+    from cleanfid.features import build_feature_extractor
+
     _torch_hub_file(_FID_WEIGHTS, _PYTORCH_FID_FILE)
+    device = torch.device(ctx.device)
+    stats = []
     with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet), contextlib.redirect_stdout(quiet):
-        theirs = cfid.compute_fid(str(ctx.folder("real")), str(ctx.folder("fake")), mode="legacy_pytorch",
-                                  num_workers=0, batch_size=50, device=torch.device(ctx.device),
-                                  verbose=False, use_dataparallel=False)
+        model = build_feature_extractor("legacy_pytorch", device, use_dataparallel=False)
+        for which in ("real", "fake"):  # what compute_fid(fdir1, fdir2, mode="legacy_pytorch") does
+            stats.append(_moments(cfid.get_folder_features(
+                str(ctx.folder(which)), model, num_workers=0, batch_size=50, device=device,
+                mode="legacy_pytorch", verbose=False)))
+    theirs, fallback = _peer_frechet(*stats, first=cfid.frechet_distance)
     return _row("FID, clean-fid mode='legacy_pytorch'", _version("clean-fid"), _our_fid(ctx, "legacy_pytorch"),
-                theirs, 1e-4, "cleanfid.fid.compute_fid on the images as PNG folders")
+                theirs, 1e-4, "clean-fid's get_folder_features and frechet_distance (the steps of compute_fid) "
+                "on the images as PNG folders" + fallback)
 
 
 def _clean_resize(ctx: _Context) -> ParityRow:
@@ -455,7 +491,6 @@ def _adm_peer_features(ctx: _Context, which: str) -> dict:
 
 def _adm(ctx: _Context) -> ParityRow:
     from prdc import compute_prdc
-    from pytorch_fid.fid_score import calculate_frechet_distance
 
     from genmetrics_nb.suites.adm_evaluator import adm
 
@@ -470,9 +505,12 @@ def _adm(ctx: _Context) -> ParityRow:
               progress=False)
     ref, smp = _adm_peer_features(ctx, "real"), _adm_peer_features(ctx, "fake")
 
+    notes = []
+
     def fd(a, b):
-        a, b = a.astype(np.float64), b.astype(np.float64)
-        return calculate_frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+        value, note = _peer_frechet(_moments(a), _moments(b))
+        notes.append(note)
+        return value
 
     # evaluator.compute_inception_score, transcribed: float32 splits of split_size rows
     scores = []
@@ -495,13 +533,12 @@ def _adm(ctx: _Context) -> ParityRow:
                 "on euclidean distances; with continuous features there are no ties, so it equals the "
                 "evaluator's float32 <= estimator); the row shows FID, the difference covers all five; float32 "
                 "features. With random weights the softmax underflows to exact zeros and the evaluator's IS "
-                "is nan on both sides (as the evaluator prints it); nan on both sides counts as equal",
-                floor=1e-3)
+                "is nan on both sides (as the evaluator prints it); nan on both sides counts as equal"
+                + next((n for n in notes if n), ""), floor=1e-3)
 
 
 def _fd_dinov2(ctx: _Context) -> ParityRow:
     import torch
-    from pytorch_fid.fid_score import calculate_frechet_distance
 
     from genmetrics_nb import weights
     from genmetrics_nb.metrics.distribution.fid import fid
@@ -515,17 +552,16 @@ def _fd_dinov2(ctx: _Context) -> ParityRow:
     state = torch.load(weights.path(_DINOV2_WEIGHTS), map_location="cpu", weights_only=True)
     feats = [np.stack([reference_forward(state, dgm_eval_transform(np.ascontiguousarray(im.transpose(1, 2, 0))),
                                          heads=OFFICIAL["s"][2]) for im in images]) for images in (real, fake)]
-    stats = [(f.mean(0), np.cov(f, rowvar=False)) for f in feats]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs = calculate_frechet_distance(*stats[0], *stats[1])
+        theirs, fallback = _peer_frechet(*(_moments(f) for f in feats))
     return _row("FD_DINOv2 (ViT-S/14, CLS token)", f"{_version('pytorch-fid')} + dgm-eval transform, "
                 "NumPy DINOv2 forward", ours, theirs, 1e-4,
                 f"gm.fid(extractor='dinov2-vit-s14') on {m} + {m} images against calculate_frechet_distance on "
                 "features of an independent float64 NumPy re-implementation of the official "
                 "DinoVisionTransformer forward (x_norm_clstoken, pos_embed resampled with scale_factor "
                 "(16 + 0.1) / 37) of dgm-eval's transform (PIL bicubic to 224, ImageNet normalisation); "
-                "same official-layout checkpoint")
+                "same official-layout checkpoint" + fallback)
 
 
 def _cmmd(ctx: _Context) -> ParityRow:
@@ -592,7 +628,7 @@ PARITY_ROWS = {
 }
 
 
-def parity_table(*, rows=None, n: int = 128, weights: str = "random", seed: int = 0, device: str = "cpu",
+def parity_table(*, rows=None, n: int = 64, weights: str = "random", seed: int = 0, device: str = "cpu",
                  progress: bool = True) -> ParityTable:
     """Compute every protocol here and with its peer, on the same images and weights.
 
