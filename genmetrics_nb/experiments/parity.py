@@ -392,9 +392,10 @@ def _kid(ctx: _Context) -> ParityRow:
 
     a, b = _our_pool(ctx, "real", "legacy_tensorflow"), _our_pool(ctx, "fake", "legacy_tensorflow")
     size = min(len(a), len(b)) // 2
-    ours = kid(a, b, subsets=20, subset_size=size, seed=0).value
+    ours = kid(a, b, subsets=20, subset_size=size, seed=0, progress=False).value
     np.random.seed(0)  # clean-fid draws its subsets from numpy's global generator, as gm.kid(seed=0) does
-    theirs = kernel_distance(b, a, num_subsets=20, max_subset_size=size)
+    # float64 features on both sides: clean-fid computes in the features' dtype, gm.kid in float64
+    theirs = kernel_distance(b.astype(np.float64), a.astype(np.float64), num_subsets=20, max_subset_size=size)
     return _row("KID (cubic polynomial kernel, 20 subsets)", _version("clean-fid"), ours, theirs, 1e-6,
                 f"cleanfid.fid.kernel_distance on the same pool3 features, subsets of {size}")
 
@@ -714,6 +715,11 @@ def parity_table(*, rows=None, n: int = 64, weights: str = "random", seed: int =
     with tempfile.TemporaryDirectory(prefix="genmetrics-parity-") as tmp, \
             _weights_environment(weights, Path(tmp), needed), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        # the peers' own warnings (scipy's deprecated sqrtm 'disp' in pytorch-fid / clean-fid, its singular-
+        # matrix notice, torchvision's 'pretrained' in lpips) are theirs, not this comparison's
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=r"(?s).*Matrix is singular")
+        warnings.filterwarnings("ignore", message=r"(?s).*parameter 'pretrained' is deprecated")
         ctx = _Context(real, fake, Path(tmp), device, weights=weights)
         for name in tqdm(runnable, desc="parity", unit="protocol", disable=not progress):
             out.append(PARITY_ROWS[name][0](ctx))
