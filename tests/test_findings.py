@@ -231,7 +231,7 @@ def test_fcn_score_verdict():
     v = _ok(gm.experiments.fcn_score_verdict(sweep([1.0, 0.8, 0.6])), True)
     assert "pixel accuracy against the unblurred segmentation: 1.000 at kernel 1" in v.statement
     v = _ok(gm.experiments.fcn_score_verdict(sweep([1.0, 0.6, 0.7])), False)
-    assert "rises at 1 of 2 steps, most from kernel 9 to 25 (0.600 -> 0.700)" in v.statement
+    assert "rises by more than 0.02 at 1 of 2 steps, most from kernel 9 to 25 (0.600 -> 0.700)" in v.statement
 
 
 def test_iou_dice_verdict():
