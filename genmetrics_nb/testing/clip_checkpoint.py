@@ -18,13 +18,11 @@ so every tensor of the file changes the embeddings.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 import warnings
 from pathlib import Path
 
-from genmetrics_nb.util.io import atomic_write, atomic_write_json
+from genmetrics_nb.util.io import atomic_write
 
 __all__ = ["install_fake_clip", "openai_clip_state_dict", "small_config", "write_openai_clip"]
 
@@ -155,23 +153,9 @@ def install_fake_clip(home, config=None, *, seed: int = 0) -> dict:
     existing manifest file in ``home`` keeps its other entries.
     """
     from genmetrics_nb.extractors.clip import WEIGHTS_NAME
-    from genmetrics_nb.weights.manager import sha256_file
+    from genmetrics_nb.testing.weights import register_fake_file
     from genmetrics_nb.weights.manifest import BUILTIN
 
-    home = Path(home)
-    entry = BUILTIN[WEIGHTS_NAME]
-    dest = write_openai_clip(home / "weights" / entry.filename, config, seed=seed)
-    manifest_path = home / "fake-manifest.json"
-    entries = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    entries[WEIGHTS_NAME] = {
-        "sha256": sha256_file(dest),
-        "size": os.path.getsize(dest),
-        "description": f"FAKE random weights (seed {seed}) in the format of: {entry.description}",
-        "source": "genmetrics_nb.testing.clip_checkpoint.install_fake_clip",
-    }
-    atomic_write_json(manifest_path, entries, indent=1, sort_keys=True)
-    return {
-        "GENMETRICS_HOME": str(home),
-        "GENMETRICS_MANIFEST": str(manifest_path),
-        "GENMETRICS_OFFLINE": "1",
-    }
+    dest = write_openai_clip(Path(home) / "weights" / BUILTIN[WEIGHTS_NAME].filename, config, seed=seed)
+    return register_fake_file(home, WEIGHTS_NAME, dest, seed=seed,
+                              source="genmetrics_nb.testing.clip_checkpoint.install_fake_clip")

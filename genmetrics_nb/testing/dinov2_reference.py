@@ -30,14 +30,12 @@ References
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 
-from genmetrics_nb.util.io import atomic_write, atomic_write_json
+from genmetrics_nb.util.io import atomic_write
 
 __all__ = [
     "MEAN",
@@ -239,7 +237,7 @@ def install_fake_dinov2(home, size: str = "s", *, seed: int = 0) -> dict:
     """
     import torch
 
-    from genmetrics_nb.weights.manager import sha256_file
+    from genmetrics_nb.testing.weights import register_fake_file
     from genmetrics_nb.weights.manifest import BUILTIN
 
     if size not in OFFICIAL:
@@ -251,17 +249,5 @@ def install_fake_dinov2(home, size: str = "s", *, seed: int = 0) -> dict:
     dest.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(dest, suffix=".part") as fh:
         torch.save(random_official_state(size, seed=seed), fh)
-    manifest_path = home / "fake-manifest.json"
-    entries = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    entries[name] = {
-        "sha256": sha256_file(dest),
-        "size": os.path.getsize(dest),
-        "description": f"FAKE random weights (seed {seed}) in the format of: {entry.description}",
-        "source": "genmetrics_nb.testing.dinov2_reference.install_fake_dinov2",
-    }
-    atomic_write_json(manifest_path, entries, indent=1, sort_keys=True)
-    return {
-        "GENMETRICS_HOME": str(home),
-        "GENMETRICS_MANIFEST": str(manifest_path),
-        "GENMETRICS_OFFLINE": "1",
-    }
+    return register_fake_file(home, name, dest, seed=seed,
+                              source="genmetrics_nb.testing.dinov2_reference.install_fake_dinov2")

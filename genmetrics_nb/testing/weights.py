@@ -34,7 +34,7 @@ from pathlib import Path
 
 from genmetrics_nb.util.io import atomic_write, atomic_write_json
 
-__all__ = ["FAKE_ARCHITECTURES", "build_fake_model", "install_fake_weights"]
+__all__ = ["FAKE_ARCHITECTURES", "build_fake_model", "install_fake_weights", "register_fake_file"]
 
 _FAKE_VERSION = 1
 
@@ -211,7 +211,6 @@ def install_fake_weights(names, home, *, seed: int = 0) -> dict:
     -----
     Calling it again with the same ``home`` adds entries to the same manifest.
     """
-    from genmetrics_nb.weights.manager import sha256_file
     from genmetrics_nb.weights.manifest import BUILTIN
 
     if isinstance(names, str):
@@ -233,16 +232,43 @@ def install_fake_weights(names, home, *, seed: int = 0) -> dict:
         entry = BUILTIN[name]
         dest = home / "weights" / entry.filename
         _place(src, dest)
-        entries[name] = {
-            "sha256": sha256_file(dest),
-            "sha256_prefix": None,
-            "size": dest.stat().st_size,
-            "description": f"FAKE random weights (seed {seed}) in the format of: {entry.description}",
-            "source": "genmetrics_nb.testing.weights.install_fake_weights",
-        }
+        entries[name] = _fake_entry(dest, entry, seed=seed, source="genmetrics_nb.testing.weights.install_fake_weights")
     atomic_write_json(manifest_path, entries, indent=1, sort_keys=True)
+    return _fake_env(home, manifest_path)
+
+
+def _fake_entry(dest: Path, entry, *, seed: int, source: str) -> dict:
+    from genmetrics_nb.weights.manager import sha256_file
+
+    return {
+        "sha256": sha256_file(dest),
+        "sha256_prefix": None,
+        "size": dest.stat().st_size,
+        "description": f"FAKE random weights (seed {seed}) in the format of: {entry.description}",
+        "source": source,
+    }
+
+
+def _fake_env(home: Path, manifest_path: Path) -> dict:
     return {
         "GENMETRICS_HOME": str(home),
         "GENMETRICS_MANIFEST": str(manifest_path),
         "GENMETRICS_OFFLINE": "1",
     }
+
+
+def register_fake_file(home, name: str, dest, *, seed: int, source: str) -> dict:
+    """Record ``dest`` (a fake checkpoint already written) as manifest entry ``name`` in ``home``.
+
+    The file manifest ``home/fake-manifest.json`` keeps its other entries.
+    Returns the environment that points the weight manager at it, as
+    :func:`install_fake_weights` does.
+    """
+    from genmetrics_nb.weights.manifest import BUILTIN
+
+    home = Path(home)
+    manifest_path = home / "fake-manifest.json"
+    entries = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    entries[name] = _fake_entry(Path(dest), BUILTIN[name], seed=seed, source=source)
+    atomic_write_json(manifest_path, entries, indent=1, sort_keys=True)
+    return _fake_env(home, manifest_path)
