@@ -260,6 +260,32 @@ def test_fid_and_kid_record_and_check_the_mode(fake):
                device="cpu", progress=False)
 
 
+@pytest.mark.filterwarnings("ignore::genmetrics_nb.metrics.distribution.frechet.SingularCovarianceWarning")
+def test_fid_command_resize_option(fake, tmp_path, capsys):
+    """``genmetrics-nb fid --resize MODE`` gives ``gm.fid(..., resize=MODE)``; bad modes are usage errors."""
+    from genmetrics_nb.cli import main
+
+    rng = np.random.default_rng(9)
+    a, b = tmp_path / "a.npy", tmp_path / "b.npy"
+    np.save(a, rng.integers(0, 256, (4, 3, 20, 20), dtype=np.uint8))
+    np.save(b, rng.integers(0, 256, (4, 3, 20, 20), dtype=np.uint8))
+    opts = ["--device", "cpu", "--no-progress", "--json", "--output", "logits"]
+    import json
+
+    values = {}
+    for mode in ("legacy_pytorch", "clean"):
+        assert main(["fid", str(a), str(b), "--resize", mode, *opts]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["preprocessing"]["resize_mode"] == mode
+        ref = gm.fid(np.load(a), np.load(b), resize=mode, device="cpu", progress=False, output="logits")
+        assert out["value"] == pytest.approx(ref.value, rel=1e-9)
+        values[mode] = out["value"]
+    assert values["clean"] != values["legacy_pytorch"]
+    with pytest.raises(SystemExit):
+        main(["fid", str(a), str(b), "--resize", "bicubic", *opts])
+    assert "invalid choice: 'bicubic'" in capsys.readouterr().err
+
+
 # ----------------------------------------------------------------------------
 # clean-fid's whole feature path, per mode
 # ----------------------------------------------------------------------------

@@ -36,6 +36,10 @@ def _common_args(p, *, n_sources: int) -> None:
                         "required for those, refused for other sources")
     p.add_argument("--gen-seed", type=int, default=0, help="seed of a generator SOURCE's latents (default 0)")
     p.add_argument("--batch-size", type=int, default=64, help="images per forward pass (default 64)")
+    if n_sources == 2:
+        p.add_argument("--resize", default=None, choices=("legacy_tensorflow", "clean", "legacy_pytorch"),
+                       help="clean-fid's resize mode (inception-v3-fid only): legacy_tensorflow (default; TTUR, "
+                            "torch-fidelity, StyleGAN2-ADA), clean (clean-fid) or legacy_pytorch (pytorch-fid)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
     p.add_argument("--cache", action="store_true", help="read and write the feature cache ($GENMETRICS_HOME)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -128,7 +132,7 @@ def _run_fid(args) -> int:
     from genmetrics_nb.metrics.distribution.fid import fid
 
     _generated_sources(args)
-    res = fid(args.source_a, args.source_b, **_source_options(args))
+    res = fid(args.source_a, args.source_b, resize=args.resize, **_source_options(args))
     return _emit(res, args)
 
 
@@ -137,7 +141,7 @@ def _run_kid(args) -> int:
 
     _generated_sources(args)
     res = kid(args.source_a, args.source_b, subsets=args.subsets, subset_size=args.subset_size,
-              degree=args.degree, seed=args.seed, **_source_options(args))
+              degree=args.degree, seed=args.seed, resize=args.resize, **_source_options(args))
     return _emit(res, args)
 
 
@@ -155,7 +159,7 @@ def _run_prc(args) -> int:
     # one extraction serves both metrics
     _generated_sources(args)
     metric = "precision/recall" + (" and density/coverage" if args.density_coverage else "")
-    a, b, _ = sources.features_pair(args.source_a, args.source_b, metric=metric,
+    a, b, _ = sources.features_pair(args.source_a, args.source_b, metric=metric, resize=args.resize,
                                     **_source_options(args, published="vgg16-fc2"))
     kw = dict(k=args.k, block_size=args.block_size, device=args.device, progress=not args.no_progress)
     pr = precision_recall(a, b, **kw)
