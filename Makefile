@@ -48,8 +48,12 @@ data: $(STAMP)
 reports: data
 	$(PY) -m genmetrics_nb report --profile $(PROFILE) --out $(OUT)
 
+# Two workers, a test file each at a time (module fixtures built once); much of
+# the suite waits on notebook kernels, subprocesses and Python, not on the cores.
+# Each worker runs torch on one thread (tests/conftest.py). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: data
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) $(PYTEST_ARGS)
 
 test-fast: data
 	$(PY) -m pytest -m "not slow and not notebook" $(PYTEST_ARGS)

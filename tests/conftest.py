@@ -5,7 +5,14 @@ import os
 import tempfile
 from pathlib import Path
 
-import numpy as np
+# Under pytest-xdist (`make test`: one worker per core) each worker, and the
+# notebook kernels and subprocesses it starts, computes on one thread, so the
+# workers do not oversubscribe the cores. Set before numpy and torch load.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
