@@ -2,8 +2,7 @@
 
 In one run, on the same machine and thread count:
 
-* the machine's fp32 GEMM rate (``torch.mm`` of two square matrices, and the
-  same product as a oneDNN 1 x 1 convolution: the faster, best of
+* the machine's fp32 GEMM rate (``torch.mm`` of two square matrices, best of
   ``--repeats``) and its memory bandwidth (a large tensor copy, read + write
   bytes counted);
 * for each registered extractor: its FLOPs per image, counted by
@@ -83,23 +82,13 @@ def best_time(fn, repeats: int, *, warmup: int = 1) -> float:
 
 
 def gemm_rate(n: int, repeats: int) -> float:
-    """fp32 GFLOP/s of an ``n x n x n`` matrix product (2 n^3 FLOPs), best of ``repeats``.
-
-    Timed both as ``torch.mm`` (MKL's sgemm) and as the same product written
-    as a 1 x 1 convolution (oneDNN, which runs the extractors' convolutions);
-    the faster is the machine's rate. On AMD CPUs MKL's sgemm can trail
-    oneDNN's kernels, and a network's convolutions would then seem to beat the
-    machine's "peak".
-    """
+    """fp32 GFLOP/s of ``torch.mm`` on ``n x n`` matrices (2 n^3 FLOPs), best of ``repeats``."""
     import torch
-    import torch.nn.functional as F
 
     g = torch.Generator().manual_seed(0)
     a, b = torch.randn(n, n, generator=g), torch.randn(n, n, generator=g)
     out = torch.empty(n, n)
-    x = a.t().reshape(1, n, n, 1).contiguous(memory_format=torch.channels_last)  # n pixels x n channels
-    w = b.t().reshape(n, n, 1, 1).contiguous()
-    t = min(best_time(lambda: torch.mm(a, b, out=out), repeats), best_time(lambda: F.conv2d(x, w), repeats))
+    t = best_time(lambda: torch.mm(a, b, out=out), repeats)
     return 2 * n ** 3 / t / 1e9
 
 
@@ -513,7 +502,7 @@ def _fmt_diff(d):
 
 def render(desc, gemm, gemm_n, bandwidth, copy_mib, threads, bs, repeats, rows, notes, memory, variants) -> str:
     lines = [f"Machine: {desc}",
-             f"fp32 GEMM rate: {gemm:.1f} GFLOP/s (the faster of torch.mm and a oneDNN 1 x 1 convolution, {gemm_n} x {gemm_n}, {threads} threads, best of "
+             f"fp32 GEMM rate: {gemm:.1f} GFLOP/s (torch.mm {gemm_n} x {gemm_n}, {threads} threads, best of "
              f"{max(repeats, 2) + repeats}, between the extractor rounds); memory bandwidth: {bandwidth:.1f} GB/s (copy of {copy_mib} MiB, read + write).",
              f"Extractors on uint8 input at their own resolution, batch {bs}, fp32, best of {repeats} "
              "interleaved runs, heap reuse on (as in extract_features). FLOPs: torch.utils.flop_counter "

@@ -140,7 +140,7 @@ def test_unit_data_declared_as_minus1_1_are_refused(fake_weights):
     # Asserted with allow_narrow=True: the data are read as declared.
     got = d(x, y, value_range=(-1, 1), allow_narrow=True).values
     ref = d.distance(torch.from_numpy(x).float(), torch.from_numpy(y).float()).double().numpy()
-    np.testing.assert_allclose(got, ref, rtol=1e-6)
+    np.testing.assert_allclose(got, ref, rtol=1e-5)  # float32 sums in another order (thread count): noise
     # Read the right way, the same data give a different number.
     assert not np.allclose(d(x, y, value_range=(0, 1)).values, got, rtol=1e-2)
 
