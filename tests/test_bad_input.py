@@ -758,7 +758,7 @@ def test_sources_are_right_or_refuse(data, metric):
 
 
 @pytest.mark.slow
-@settings(SETTINGS, max_examples=400)
+@settings(SETTINGS, max_examples=150)
 @given(data=st.data(), metric=st.sampled_from(list(_SOURCE_METRICS)))
 def test_sources_are_right_or_refuse_more(data, metric):
     _source_metric_case(data, metric)  # other draws (hypothesis seeds by the test's name)
