@@ -6,8 +6,7 @@ the imports, listing and decoding the files, the resize, the Inception
 forward passes and the Frechet distance.
 
 * genmetrics-nb: ``python -m genmetrics_nb fid DIR_A DIR_B --extractor inception-v3-fid --device cpu``
-  (with ``--resize legacy_pytorch`` when the command offers it, to match
-  pytorch-fid's protocol exactly); its weights come from the weight
+  ``--resize legacy_pytorch`` (pytorch-fid's protocol exactly); its weights come from the weight
   manager's cache, put there by its import (``genmetrics-nb weights import``);
 * pytorch-fid: ``python -m pytorch_fid DIR_A DIR_B --device cpu``;
 * clean-fid: ``cleanfid.fid.compute_fid(DIR_A, DIR_B, mode="legacy_pytorch")``
@@ -193,17 +192,9 @@ def check_weight_locations(placed: dict) -> list[str]:
 # ----------------------------------------------------------------------------
 # commands
 # ----------------------------------------------------------------------------
-def our_fid_options() -> tuple[list, str]:
-    """Extra options of ``genmetrics-nb fid`` and the resize protocol they select."""
-    from genmetrics_nb.cli import build_parser
-
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")  # argparse has no public accessor
-    fid = sub.choices["fid"]
-    opts = {o for a in fid._actions for o in a.option_strings}
-    if "--resize" in opts:
-        return ["--resize", "legacy_pytorch"], "legacy_pytorch"
-    return [], "legacy_tensorflow (this build's fid command has no --resize)"
+#: genmetrics-nb's options for pytorch-fid's protocol, and the mode's name in the tables.
+OUR_FID_OPTIONS = ["--resize", "legacy_pytorch"]
+OUR_RESIZE = "legacy_pytorch"
 
 
 def commands(dir_a: Path, dir_b: Path, *, batch_size: int, workers: int, our_opts: list) -> dict:
@@ -347,7 +338,7 @@ def main(argv=None) -> int:
         sample = None if args.dry_run else [load_images(list_image_files(d)[:4]) for d in (dir_a, dir_b)]
         placed = install_weights(root, env, sample)
         problems = check_weight_locations(placed)
-        our_opts, our_resize = our_fid_options()
+        our_opts, our_resize = OUR_FID_OPTIONS, OUR_RESIZE
         cmds = {t: c for t, c in commands(dir_a, dir_b, batch_size=args.batch_size, workers=workers,
                                           our_opts=our_opts).items() if t in tools}
         if problems:
