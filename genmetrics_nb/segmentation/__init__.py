@@ -6,7 +6,9 @@
   (:mod:`~genmetrics_nb.segmentation.checkpoint`).
 - :func:`get_segmenter`, :func:`list_segmenters`, :func:`register_segmenter`
   (:mod:`~genmetrics_nb.segmentation.segmenters`): ``"fcn-resnet50"`` and the
-  shipped ``"fcn8s-scenes"`` and ``"fcn{32s,16s,8s}-scenes224"``;
+  shipped ``"fcn8s-scenes"``, ``"fcn{32s,16s,8s}-scenes224"`` and ``"mediapipe-selfie"``
+  (MediaPipe's pretrained person segmenter, run by
+  :class:`~genmetrics_nb.segmentation.tflite_graph.TFLiteGraph`);
   :func:`load_shipped_fcn` loads a shipped FCN with its manifest entry.
 
 Training lives in :mod:`genmetrics_nb.training.fcn`, the scores in
@@ -29,6 +31,7 @@ _LAZY = {
     "get_segmenter": "genmetrics_nb.segmentation.segmenters:get_segmenter",
     "list_segmenters": "genmetrics_nb.segmentation.segmenters:list_segmenters",
     "register_segmenter": "genmetrics_nb.segmentation.segmenters:register_segmenter",
+    "TFLiteGraph": "genmetrics_nb.segmentation.tflite_graph:TFLiteGraph",
 }
 
 __all__ = sorted(_LAZY)

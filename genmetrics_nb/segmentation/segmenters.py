@@ -17,6 +17,14 @@ label maps at the input resolution. Built-in names:
     :data:`genmetrics_nb.datasets.scenes.SCENES_224` (issue 13), shipped
     likewise; their manifest entries also hold the test scores of three
     training seeds (``seed_runs``).
+``"mediapipe-selfie"``
+    MediaPipe's Selfie Segmentation network (Google; person vs background,
+    two classes), the pretrained segmenter of the offline FCN-score sweep.
+    Its ``.tflite`` file is published inside the ``mediapipe`` 0.10.14 wheel
+    (Apache-2.0) and ships in ``data/models/`` with the wheel's sha256 and the
+    command that extracts it; :class:`~genmetrics_nb.segmentation.tflite_graph.TFLiteGraph`
+    runs it with torch operators (equal to MediaPipe's own output within
+    float noise, ``tests/test_selfie_segmenter.py``).
 
 Nothing is loaded at import; factories build on first use.
 """
@@ -38,6 +46,7 @@ __all__ = [
     "VOC_CLASSES",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "SELFIE_CLASSES",
 ]
 
 VOC_CLASSES = [
@@ -47,6 +56,7 @@ VOC_CLASSES = [
 ]  # fmt: skip
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+SELFIE_CLASSES = ["background", "person"]
 #: Name of the shipped Fashion-MNIST-scenes FCN-8s in ``data/models/manifest.json``.
 SCENES_FCN8S = "fcn8s-scenes"
 #: The shipped FCNs on 224-pixel scenes, by variant.
@@ -212,6 +222,49 @@ def _build_shipped_fcn(name: str, *, device, weights=None):
 
 
 # ----------------------------------------------------------------------------
+# mediapipe-selfie (MediaPipe Selfie Segmentation, a TFLite graph run with torch)
+# ----------------------------------------------------------------------------
+def _build_mediapipe_selfie(*, device, weights=None):
+    import cv2
+    import torch
+
+    from genmetrics_nb.segmentation.tflite_graph import TFLiteGraph
+    from genmetrics_nb.util.io import sha256_file
+    from genmetrics_nb.weights.shipped import shipped_file
+
+    file, entry = (Path(weights), {}) if weights is not None else shipped_file("mediapipe-selfie")
+    graph = TFLiteGraph(file.read_bytes(), device=device)
+    _, size_h, size_w, _ = graph.input_shape
+
+    def preprocess(x_uint8):
+        # MediaPipe's graph (ImageToTensorCalculator): the whole image stretched to 256 x 256 with
+        # bilinear interpolation, values scaled to [0, 1]. cv2.resize INTER_LINEAR is that resize.
+        batch = [
+            img if img.shape[:2] == (size_h, size_w) else cv2.resize(img, (size_w, size_h), interpolation=cv2.INTER_LINEAR)
+            for img in x_uint8.permute(0, 2, 3, 1).numpy()
+        ]
+        x = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).to(device, torch.float32)
+        return x / 255.0
+
+    def logits(g, x):
+        (p,) = g(x)  # N x 1 x 256 x 256 person confidence (sigmoid)
+        return torch.cat([1.0 - p, p], dim=1)  # argmax = person where p > 0.5
+
+    spec = {
+        "architecture": "MediaPipe Selfie Segmentation (general, 256x256; TFLite graph run by TFLiteGraph)",
+        "preprocess": f"cv2.resize to {size_w} x {size_h} (INTER_LINEAR), RGB / 255",
+        "output": "person confidence [1 - p, p] resized bilinearly to the input size, argmax (p > 0.5)",
+        "source": (entry.get("source") or {}).get("package", "explicit weights file"),
+        "licence": entry.get("licence"),
+        "sha256": sha256_file(file),
+    }
+    return Segmenter(
+        "mediapipe-selfie", graph, preprocess=preprocess, logits=logits, num_classes=2,
+        class_names=SELFIE_CLASSES, background=0, device=device, spec=spec,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------
 # registry
 # ----------------------------------------------------------------------------
 def _shipped_factory(name: str):
@@ -221,7 +274,7 @@ def _shipped_factory(name: str):
     return factory
 
 
-_FACTORIES = {"fcn-resnet50": _build_fcn_resnet50}
+_FACTORIES = {"fcn-resnet50": _build_fcn_resnet50, "mediapipe-selfie": _build_mediapipe_selfie}
 for _name in (SCENES_FCN8S, *SCENES224_FCNS.values()):
     _FACTORIES[_name] = _shipped_factory(_name)
 
@@ -254,13 +307,14 @@ def get_segmenter(name: str, *, device="auto", weights=None) -> Segmenter:
     Parameters
     ----------
     name : str
-        ``"fcn-resnet50"``, ``"fcn8s-scenes"``, ``"fcn{32s,16s,8s}-scenes224"`` or a name added
+        ``"fcn-resnet50"``, ``"mediapipe-selfie"``, ``"fcn8s-scenes"``, ``"fcn{32s,16s,8s}-scenes224"`` or a name added
         with :func:`register_segmenter`.
     device : str
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
     weights : path, optional
-        An explicit checkpoint (publisher's format for ``fcn-resnet50``,
-        :func:`~genmetrics_nb.segmentation.checkpoint.save_fcn` format for ``fcn8s-scenes``).
+        An explicit checkpoint (publisher's format for ``fcn-resnet50``, the ``.tflite`` file for
+        ``mediapipe-selfie``, :func:`~genmetrics_nb.segmentation.checkpoint.save_fcn` format for the
+        shipped FCNs).
     """
     from genmetrics_nb.device import resolve
 
