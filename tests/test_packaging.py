@@ -58,6 +58,12 @@ def test_import_is_light():
         check=True, cwd=REPO, capture_output=True, text=True,
     )  # fmt: skip
     assert out.stdout.strip() == "False"
+    # nor does building the command line (`genmetrics-nb --help` answers without loading torch)
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys, genmetrics_nb.cli as c; c.build_parser(); print('torch' in sys.modules)"],
+        check=True, cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.stdout.strip() == "False"
 
 
 def test_every_public_name_resolves():

@@ -1,6 +1,8 @@
 """FCN models, training, checkpoints, segmenters and the FCN-score of images."""
 from __future__ import annotations
 
+import dataclasses
+
 import json
 
 import numpy as np
@@ -571,6 +573,12 @@ def test_fcn_score_verdict_tolerates_noise_and_needs_a_segmenter():
     assert fcn_score_verdict(sweep([1, 0.9, 0.8, 0.7], [1, 0.6, 0.5, 0.4], truth_iou=0.7)).reproduced is True
     v = fcn_score_verdict(sweep([1, 0.9, 0.8, 0.7], [1, 0.6, 0.5, 0.4], truth_iou=0.4))
     assert v.reproduced is True and "0.400, below 0.6" in v.statement  # a weak segmenter is said, not hidden
+    # the photograph's sweep (no ground truth) is measured and stated, U-turn included, but does not decide
+    photo = dataclasses.replace(sweep([1, 0.7, 0.9, 0.6], [1, 0.6, 0.8, 0.4]), segmenter="p", source="astronaut")
+    v = fcn_score_verdict(sweep([1, 0.9, 0.8, 0.7], [1, 0.6, 0.5, 0.4], truth_iou=0.7), photograph=photo)
+    assert v.reproduced is True and [c.held for c in v.checks] == [True, True, True]
+    assert "not deciding (no ground truth): p on astronaut (1 image), pixel accuracy" in v.statement
+    assert "most from kernel 5 to 9 (0.700 -> 0.900)" in v.statement and "not monotone there" in v.statement
 
 
 def test_train_fcn_command_several_variants_and_seed_spread(tmp_path, capsys):
@@ -610,3 +618,83 @@ def test_shipped_scenes224_fcns_are_trained(variant):
     trivial = fcn_score(test.labels, np.zeros_like(pred), num_classes=11, background=0)
     assert s.mean_iou > 2 * trivial.mean_iou
     assert item_mean_scores(s)[0] > 0.2
+
+
+# ----------------------------------------------------------------------------
+# the small VGG trained from scratch (fcn8s-small-scenes224) and its training options
+# ----------------------------------------------------------------------------
+def test_vgg_small_encoder_strides_seed_and_needs_training():
+    from genmetrics_nb.segmentation.fcn import encoder_id
+
+    with pytest.raises(ValueError, match="has no pretrained weights and must train"):
+        FCN("vgg-small", num_classes=11)
+    a = FCN("vgg-small", num_classes=11, freeze_encoder=False, seed=0)
+    b = FCN("vgg-small", num_classes=11, freeze_encoder=False, seed=0)
+    c = FCN("vgg-small", num_classes=11, freeze_encoder=False, seed=1)
+    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
+        torch.testing.assert_close(va, vb, rtol=0, atol=0, msg=k)  # the seed decides the random encoder
+    assert not torch.equal(a.encoder.blocks[0][0].weight, c.encoder.blocks[0][0].weight)
+    x = a.preprocess(torch.randint(0, 256, (2, 3, 64, 96), dtype=torch.uint8))
+    feats = a.encoder(x)
+    # strides 8, 16, 32 of the input, as VGG-16's pool3/pool4/pool5 (the first 2x is the average pool)
+    assert {k: tuple(v.shape[-2:]) for k, v in feats.items()} == {"s8": (8, 12), "s16": (4, 6), "s32": (2, 3)}
+    assert {k: v.shape[1] for k, v in feats.items()} == a.encoder.channels
+    assert a.eval()(x).shape == (2, 11, 64, 96)
+    assert encoder_id(a.encoder) == "vgg-small:trained-with-fcn"
+    assert any(k.startswith("encoder.") for k in a.trainable_state_dict())
+
+
+def test_lr_schedules_closed_form():
+    from genmetrics_nb.training.fcn import lr_at
+
+    assert lr_at(7, 100, 0.5, "constant") == 0.5
+    # warm-up over 5 of 100 steps from lr / 10, then cos decay from lr towards 0
+    assert lr_at(0, 100, 1.0, "cosine") == pytest.approx(0.1)
+    assert lr_at(5, 100, 1.0, "cosine") == pytest.approx(1.0)
+    assert lr_at(5 + 95 // 2, 100, 1.0, "cosine") == pytest.approx(0.5 * (1 + np.cos(np.pi * 47 / 95)))
+    assert 0 < lr_at(99, 100, 1.0, "cosine") < 1e-3
+
+
+def test_trained_encoder_round_trip_flip_and_schedule(scenes, tmp_path):
+    m = FCN("vgg-small", num_classes=11, freeze_encoder=False, dropout=0.1, seed=0)
+    before = m.encoder.blocks[0][0].weight.clone()
+    run = train_fcn(m, scenes, epochs=2, batch_size=4, lr=3e-3, flip=True, schedule="cosine", progress=False,
+                    device="cpu")  # fmt: skip
+    assert not torch.equal(before, m.encoder.blocks[0][0].weight)  # the encoder learned
+    assert np.isfinite(run.history.train_loss).all()
+    path = save_fcn(m, tmp_path / "small.pt", class_names=scenes.class_names)
+    back = load_fcn(path)
+    np.testing.assert_array_equal(
+        predict_fcn(back, scenes.images[:4], progress=False, device="cpu"),
+        predict_fcn(m, scenes.images[:4], progress=False, device="cpu"),
+    )
+    with pytest.raises(ValueError, match="cached features cannot be mirrored"):
+        train_fcn(_lite("8s"), encode_scenes(_lite("8s"), scenes.subset(slice(0, 2)), progress=False), flip=True,
+                  progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        train_fcn(m, scenes, schedule="linear", progress=False)
+
+
+@pytest.mark.slow
+def test_shipped_small_fcn_segments_well():
+    # The 200 held-out test scenes of its training command (test split: items the training never
+    # saw), scored here: mean IoU against ground truth at least the 0.6 the FCN-score sweep asks of
+    # its segmenter, and every item class an IoU above 0. (On 200 other test scenes, seed 123, it
+    # scores 0.600: the margin is thin, and the README says so.)
+    from genmetrics_nb.datasets.scenes import SCENES_224
+    from genmetrics_nb.experiments.fcn_score import MIN_SEGMENTER_IOU
+
+    seg = get_segmenter("fcn8s-small-scenes224", device="cpu")
+    test = fashion_mnist_scenes("test", n=200, seed=0, progress=False, **SCENES_224)
+    s = fcn_score(test.labels, seg(test.images), num_classes=11, background=0)
+    assert s.mean_iou >= MIN_SEGMENTER_IOU
+    assert min(s.per_class_iou) > 0  # Shirt, the hardest, near 0.28
+
+
+def test_train_fcn_command_flip_needs_a_trained_encoder(tmp_path, capsys):
+    from genmetrics_nb.cli import main
+
+    argv = ["train-fcn", "--n-train", "2", "--n-test", "1", "--size", "64", "--epochs", "1", "--flip",
+            "--out", str(tmp_path / "x.pt"), "--no-progress"]  # fmt: skip
+    assert main(argv) != 0
+    assert "--flip needs --train-encoder" in capsys.readouterr().err

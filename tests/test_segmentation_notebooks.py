@@ -64,7 +64,12 @@ def test_fcn_score_notebook_smoke(tmp_path):
     # the shipped FCN-8s (224-pixel scenes) on real scenes against ground truth: it segments
     assert m["foreground_pixel_accuracy_vs_truth"][0] > 0.5
     assert m["foreground_pixel_accuracy_vs_truth"][-1] < m["foreground_pixel_accuracy_vs_truth"][0]
-    assert {"blur-grid.png", "blur-sweep.png"} <= _figures(run)
-    # Over kernels 1, 9, 25 pixel accuracy and mean IoU fall, and the segmenter's own mean IoU on
-    # the unblurred scenes is at least 0.6.
+    assert {"blur-grid.png", "blur-sweep.png", "photo-blur-grid.png", "photo-blur-sweep.png"} <= _figures(run)
+    # the second sweep: MediaPipe's pretrained person segmenter on the astronaut photograph
+    photo = m["photo_pixel_accuracy_vs_real"]
+    assert photo[0] == 1.0 and photo[-1] < photo[0]
+    # Over kernels 1, 9, 25 pixel accuracy and mean IoU fall on the scenes, and the segmenter's own
+    # mean IoU on the unblurred scenes is at least 0.6; the photograph's sweep is stated beside it.
     assert m["verdict"]["reproduced"] is True, m["verdict"]["statement"]
+    assert "segments: mean IoU" in m["verdict"]["statement"]
+    assert "not deciding (no ground truth): mediapipe-selfie on astronaut" in m["verdict"]["statement"]

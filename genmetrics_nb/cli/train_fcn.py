@@ -31,8 +31,9 @@ FCN_CLI_DEFAULTS = {
 
 
 def register(subparsers) -> None:
-    from genmetrics_nb.segmentation.fcn import ENCODERS, VARIANTS
-    from genmetrics_nb.training.fcn import TRAIN_DEFAULTS
+    from genmetrics_nb.segmentation.names import ENCODERS, VARIANTS
+    from genmetrics_nb.training.defaults import FCN_DEFAULTS as TRAIN_DEFAULTS
+    from genmetrics_nb.training.defaults import FCN_SCHEDULES as SCHEDULES
 
     d = FCN_CLI_DEFAULTS
     p = subparsers.add_parser(
@@ -61,6 +62,12 @@ def register(subparsers) -> None:
                    help="keep the final upsampling fixed at bilinear (FCN paper); intermediate ones learn")
     p.add_argument("--pixel-stride", type=int, default=None,
                    help="loss on a random 1/s^2 of the output rows x columns per step (needs --fixed-final-upsampling)")
+    p.add_argument("--train-encoder", action="store_true",
+                   help="train the encoder too (required for vgg-small, which has no pretrained weights); the "
+                   "checkpoint then holds the whole network")
+    p.add_argument("--flip", action="store_true", help="mirror half of the batches left-right (needs --train-encoder)")
+    p.add_argument("--schedule", choices=SCHEDULES, default="constant",
+                   help="learning rate over the steps: constant, or cosine decay after a 5%% warm-up")
     p.add_argument("--head-channels", type=int, default=d["head_channels"], help="width of the fc6/fc7 head")
     p.add_argument("--dropout", type=float, default=d["dropout"])
     p.add_argument("--epochs", type=int, default=TRAIN_DEFAULTS["epochs"])
@@ -132,6 +139,12 @@ def _canonical_command(args) -> str:
         parts += ["--fixed-final-upsampling"]
     if args.pixel_stride is not None:
         parts += ["--pixel-stride", str(args.pixel_stride)]
+    if args.train_encoder:
+        parts += ["--train-encoder"]
+    if args.flip:
+        parts += ["--flip"]
+    if args.schedule != "constant":
+        parts += ["--schedule", args.schedule]
     if args.val_every != 1:
         parts += ["--val-every", str(args.val_every)]
     if args.spread_seeds:
@@ -197,6 +210,8 @@ def run_train_fcn(args) -> int:
         raise ValueError("with several --variant values, --out and --name must contain {variant}")
     if args.pixel_stride is not None and not args.fixed_final_upsampling:
         raise ValueError("--pixel-stride needs --fixed-final-upsampling")
+    if args.flip and not args.train_encoder:
+        raise ValueError("--flip needs --train-encoder (cached encoder features cannot be mirrored)")
     scene_seed = args.seed if args.scene_seed is None else args.scene_seed
     scene_kw = dict(size=args.size, items=tuple(args.items), scale=tuple(args.scale), texture=tuple(args.texture),
                     seed=scene_seed)
@@ -207,6 +222,7 @@ def run_train_fcn(args) -> int:
     def build(variant, seed):
         return FCN(args.encoder, variant=variant, num_classes=len(class_names),
                    head_channels=args.head_channels, dropout=args.dropout, seed=seed,
+                   freeze_encoder=not args.train_encoder,
                    learn_final_upsampling=not args.fixed_final_upsampling)  # fmt: skip
 
     def spec(split, n):
@@ -216,33 +232,39 @@ def run_train_fcn(args) -> int:
 
     encoder_model = build(variants[0], args.seed)
     key = {"encoder": encoder_model.encoder_id, "train": spec("train", args.n_train), "test": spec("test", args.n_test)}
-    cached = _read_feature_cache(args.feature_cache, key)
+    cached = None if args.train_encoder else _read_feature_cache(args.feature_cache, key)
     if cached is not None:
         ftrain, ftest, t_enc = cached
     else:
         train = fashion_mnist_scenes("train", n=args.n_train, progress=progress, **scene_kw)
         test = fashion_mnist_scenes("test", n=args.n_test, progress=progress, **scene_kw)
-        ftrain = encode_scenes(encoder_model, train, progress=progress)
-        ftest = encode_scenes(encoder_model, test, progress=progress)
+        if args.train_encoder:  # the encoder learns: train on the scenes themselves
+            ftrain, ftest = train, test
+        else:
+            ftrain = encode_scenes(encoder_model, train, progress=progress)
+            ftest = encode_scenes(encoder_model, test, progress=progress)
         t_enc = time.perf_counter() - t0
-        if args.feature_cache:
+        if args.feature_cache and not args.train_encoder:
             from genmetrics_nb.segmentation.checkpoint import atomic_torch_save
 
             atomic_torch_save({"key": key, "train": ftrain, "test": ftest, "seconds": t_enc}, Path(args.feature_cache))
 
     train_kw = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-                    pixel_stride=args.pixel_stride, device=args.device, progress=progress)  # fmt: skip
+                    pixel_stride=args.pixel_stride, flip=args.flip, schedule=args.schedule, device=args.device,
+                    progress=progress)  # fmt: skip
     val_every = args.val_every
     for variant in variants:
         model = build(variant, args.seed)
-        model.encoder = encoder_model.encoder  # one frozen encoder, shared
+        if not args.train_encoder:
+            model.encoder = encoder_model.encoder  # one frozen encoder, shared
         run = train_fcn(model, ftrain, val=ftest, seed=args.seed, checkpoint=args.checkpoint, resume=args.resume,
                         val_every=val_every, **train_kw)  # fmt: skip
         scores = evaluate_fcn(model, ftest, background=0, device=args.device, progress=False)
         seed_runs = [{"seed": args.seed, "training_seconds": round(run.seconds, 1), **_scores_dict(scores, class_names)}]
         for s in spread:
             other = build(variant, s)
-            other.encoder = encoder_model.encoder
+            if not args.train_encoder:
+                other.encoder = encoder_model.encoder
             r = train_fcn(other, ftrain, seed=s, **train_kw)
             sc = evaluate_fcn(other, ftest, background=0, device=args.device, progress=False)
             seed_runs.append({"seed": s, "training_seconds": round(r.seconds, 1), **_scores_dict(sc, class_names)})
@@ -254,14 +276,16 @@ def run_train_fcn(args) -> int:
             "file": out.name,
             "sha256": sha256_file(out),
             "size_bytes": out.stat().st_size,
-            "format": "genmetrics_nb.segmentation.checkpoint.save_fcn (head + decoder; encoder weights from their package)",
+            "format": "genmetrics_nb.segmentation.checkpoint.save_fcn ("
+            + ("encoder, head and decoder" if args.train_encoder else
+               "head + decoder; encoder weights from their package") + ")",
             "config": dict(model.config),
             "encoder_weights": model.encoder_id,
             "command": meta["command"],
             "seed": args.seed,
             "data": {"train": spec("train", args.n_train), "test": spec("test", args.n_test)},
             "training_seconds": round(run.seconds, 1),
-            "encoding_seconds": round(t_enc, 1),
+            ("scene_seconds" if args.train_encoder else "encoding_seconds"): round(t_enc, 1),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
             f"{torch.get_num_threads()} threads, device {args.device}",
             "test_scores": _scores_dict(scores, class_names),

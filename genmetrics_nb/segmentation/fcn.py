@@ -1,4 +1,4 @@
-"""FCN-32s, FCN-16s and FCN-8s on a VGG-16 or EfficientNet-Lite0 encoder.
+"""FCN-32s, FCN-16s and FCN-8s on a VGG-16, EfficientNet-Lite0 or small VGG encoder.
 
 The decoder is Long et al.'s: a 1x1 "score" convolution on the stride-32
 features, upsampled by transposed convolutions; FCN-16s adds the scored
@@ -25,17 +25,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genmetrics_nb.segmentation.names import ENCODERS, PRETRAINED_ENCODERS, VARIANTS
 from genmetrics_nb.util.checks import check_choice, check_int, check_uint8_images
 
 __all__ = ["FCN", "ENCODERS", "VARIANTS", "bilinear_kernel", "bilinear_matrix", "encoder_id"]
 
-ENCODERS = ("efficientnet-lite0", "vgg16")
-VARIANTS = ("32s", "16s", "8s")
 _STRIDE = {"32s": 32, "16s": 16, "8s": 8}
 #: Default width of the "fc6/fc7" head per encoder: VGG-16 keeps the
 #: convolutionalised 4096-wide ImageNet classifier (as FCN does); the Lite0
 #: head is a small trainable 1x1 pair on top of its own 1280-wide head.
-_HEAD_DEFAULTS = {"vgg16": (4096, 7), "efficientnet-lite0": (256, 1)}
+_HEAD_DEFAULTS = {"vgg16": (4096, 7), "efficientnet-lite0": (256, 1), "vgg-small": (128, 1)}
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -165,8 +164,57 @@ class _VGGEncoder(nn.Module):
         return {"s8": p3, "s16": p4, "s32": p5}
 
 
+class _SmallVGGEncoder(nn.Module):
+    """A small VGG with batch normalisation, trained from scratch with the FCN.
+
+    The input is first averaged over 2 x 2 pixels (half resolution; a Fashion-MNIST
+    item needs no more), then five blocks of two 3 x 3 convolutions (widths 16, 32,
+    64, 128, 128) with 2 x 2 max pooling between them: stride 8 (64 ch), 16 (128 ch)
+    and 32 (128 ch) relative to the input, like VGG-16's pool3 / pool4 / pool5.
+    """
+
+    name = "vgg-small"
+    widths = (16, 32, 64, 128, 128)
+    channels = {"s8": 64, "s16": 128, "s32": 128}
+
+    def __init__(self, *, pretrained: bool = False, weights=None):
+        super().__init__()
+        if weights is not None:
+            raise ValueError("encoder 'vgg-small' has no separate weights file; its weights are in the FCN checkpoint")
+
+        def block(cin, cout):
+            return nn.Sequential(
+                nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+                nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+            )  # fmt: skip
+
+        ins = (3,) + self.widths[:-1]
+        self.blocks = nn.ModuleList(block(i, o) for i, o in zip(ins, self.widths))
+        self.weights_digest = None
+
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        return x / 127.5 - 1.0
+
+    def forward(self, x):
+        h = F.avg_pool2d(x, 2)
+        out = []
+        for i, blk in enumerate(self.blocks):
+            h = blk(h if i == 0 else F.max_pool2d(h, 2))
+            out.append(h)
+        return {"s8": out[2], "s16": out[3], "s32": out[4]}
+
+
+_ENCODER_CLASSES = {"efficientnet-lite0": _LiteEncoder, "vgg16": _VGGEncoder, "vgg-small": _SmallVGGEncoder}
+
+
 def encoder_id(encoder: nn.Module) -> str:
-    """``name:digest-prefix`` of an encoder's weights (``name:random`` without a checkpoint)."""
+    """``name:digest-prefix`` of an encoder's weights (``name:random`` without a checkpoint).
+
+    An encoder without published weights (``vgg-small``) is ``name:trained-with-fcn``: its
+    weights live in the FCN checkpoint.
+    """
+    if encoder.name not in PRETRAINED_ENCODERS:
+        return f"{encoder.name}:trained-with-fcn"
     d = getattr(encoder, "weights_digest", None)
     return f"{encoder.name}:{d[:16] if d else 'random'}"
 
@@ -176,12 +224,15 @@ class FCN(nn.Module):
 
     Parameters
     ----------
-    encoder : {"efficientnet-lite0", "vgg16"}
+    encoder : {"efficientnet-lite0", "vgg16", "vgg-small"}
         ``"vgg16"``: torchvision VGG-16, ImageNet weights through
         ``gm.weights.path("vgg16")`` (the FCN paper's and the document's encoder);
         skips from pool3 (stride 8) and pool4 (stride 16). ``"efficientnet-lite0"``:
         ImageNet weights that ship offline; skips from its stride-8 (40 ch) and
         stride-16 (112 ch) stages, top from its 1280-wide head convolution.
+        ``"vgg-small"``: a small VGG with batch normalisation at half the input
+        resolution, no pretrained weights (``pretrained`` is ignored); it must
+        train with the FCN (``freeze_encoder=False``).
     variant : {"8s", "16s", "32s"}
         Output stride of the coarsest prediction that is not refined by a skip.
     num_classes : int
@@ -259,7 +310,11 @@ class FCN(nn.Module):
         self.variant = variant
         self.num_classes = num_classes
         self.freeze_encoder = bool(freeze_encoder)
-        self.encoder = (_VGGEncoder if encoder == "vgg16" else _LiteEncoder)(pretrained=pretrained, weights=weights)
+        if encoder not in PRETRAINED_ENCODERS and freeze_encoder:
+            raise ValueError(f"encoder {encoder!r} has no pretrained weights and must train: pass freeze_encoder=False")
+        with torch.random.fork_rng(devices=[]):  # a random encoder ("vgg-small") starts from `seed` too
+            torch.manual_seed(seed)
+            self.encoder = _ENCODER_CLASSES[encoder](pretrained=pretrained, weights=weights)
         if self.freeze_encoder:
             self.encoder.requires_grad_(False).eval()
         ch = self.encoder.channels

@@ -22,7 +22,8 @@ from genmetrics_nb.device import resolve
 from genmetrics_nb.metrics.segmentation.confusion import ConfusionMatrix, SegmentationResult
 from genmetrics_nb.segmentation.checkpoint import CHECKPOINT_FORMAT, atomic_torch_save
 from genmetrics_nb.segmentation.fcn import FCN
-from genmetrics_nb.util.checks import check_int, check_uint8_images
+from genmetrics_nb.training.defaults import FCN_DEFAULTS, FCN_SCHEDULES
+from genmetrics_nb.util.checks import check_choice, check_int, check_uint8_images
 
 __all__ = [
     "TRAIN_DEFAULTS",
@@ -39,13 +40,7 @@ __all__ = [
 
 #: One table of training defaults, shared by :func:`train_fcn`, the
 #: ``train-fcn`` command and the notebooks.
-TRAIN_DEFAULTS = {
-    "epochs": 12,
-    "batch_size": 32,
-    "lr": 1e-3,
-    "weight_decay": 1e-4,
-    "seed": 0,
-}
+TRAIN_DEFAULTS = FCN_DEFAULTS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,14 +166,37 @@ def _check_labels_fit(labels: np.ndarray, num_classes: int, name: str):
 # ----------------------------------------------------------------------------
 # batches
 # ----------------------------------------------------------------------------
-def _batch(data, idx, model: FCN, device):
-    """(features dict on device, labels int64 on device, (H, W)) of the scenes at ``idx``."""
+def _batch(data, idx, model: FCN, device, *, flip: bool = False):
+    """(features dict on device, labels int64 on device) of the scenes at ``idx``, mirrored if ``flip``."""
     labels = torch.from_numpy(np.ascontiguousarray(data.labels[idx])).to(device=device, dtype=torch.long)
     if isinstance(data, EncodedScenes):
         feats = {k: v[idx].to(device) for k, v in data.features.items()}
         return feats, labels
-    x = model.pad32(model.preprocess(torch.from_numpy(np.ascontiguousarray(data.images[idx]))))
+    images = torch.from_numpy(np.ascontiguousarray(data.images[idx]))
+    if flip:
+        images, labels = images.flip(-1), labels.flip(-1)
+    x = model.pad32(model.preprocess(images))
     return model.encode(x), labels
+
+
+#: Learning-rate schedules of :func:`train_fcn`.
+SCHEDULES = FCN_SCHEDULES
+
+
+def lr_at(step: int, total: int, lr: float, schedule: str) -> float:
+    """Learning rate of optimiser step ``step`` (0-based) of ``total``.
+
+    ``"constant"``: ``lr``. ``"cosine"``: a linear warm-up over the first 5% of
+    the steps from ``lr / 10``, then cosine decay to 0 (Loshchilov & Hutter,
+    "SGDR", ICLR 2017). A function of the step alone, so a resumed run follows
+    the same schedule.
+    """
+    if schedule == "constant":
+        return lr
+    warm = max(1, int(0.05 * total))
+    if step < warm:
+        return lr * (0.1 + 0.9 * step / warm)
+    return 0.5 * lr * (1.0 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
 
 
 def _logits(model: FCN, feats, size):
@@ -316,6 +334,8 @@ def train_fcn(
     weight_decay: float = TRAIN_DEFAULTS["weight_decay"],
     max_steps: int | None = None,
     pixel_stride: int | None = None,
+    flip: bool = False,
+    schedule: str = "constant",
     val_every: int = 1,
     seed: int = TRAIN_DEFAULTS["seed"],
     device="auto",
@@ -347,6 +367,12 @@ def train_fcn(
         logits. Needs ``learn_final_upsampling=False`` (the fixed bilinear
         final upsampling can be evaluated at any rows and columns).
         Validation always scores every pixel.
+    flip : bool
+        Mirror each batch left-right with probability 1/2 (drawn from the seeded
+        generator). Needs the scenes themselves (an encoder that trains), not
+        cached features.
+    schedule : {"constant", "cosine"}
+        Learning rate over the steps (:func:`lr_at`).
     val_every : int
         Score ``val`` after every ``val_every``-th epoch and after the last
         (NaN in the history in between); scoring full-size logits can cost
@@ -405,6 +431,10 @@ def train_fcn(
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint= (the file to resume from)")
+    check_choice(schedule, name="schedule", choices=SCHEDULES)
+    if flip and isinstance(train, EncodedScenes):
+        raise ValueError("flip=True needs the scenes themselves (cached features cannot be mirrored); "
+                         "pass SegmentationScenes or flip=False")
     from tqdm.auto import tqdm
 
     dev = resolve(device)
@@ -429,6 +459,7 @@ def train_fcn(
     total = steps_per_epoch * (epochs - start_epoch)
     if max_steps is not None:
         total = min(total, max_steps)
+    schedule_steps = steps_per_epoch * epochs if max_steps is None else min(steps_per_epoch * epochs, max_steps)
     size = train.labels.shape[1:]
     t0 = time.perf_counter()
     step = 0
@@ -437,6 +468,7 @@ def train_fcn(
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
         pix_gen = torch.Generator().manual_seed(seed + 1_000_003)  # pixel sampling, apart from the shuffling
+        flip_gen = torch.Generator().manual_seed(seed + 2_000_003)  # mirroring, apart from both
         bar = tqdm(total=total, desc=f"FCN-{model.variant}", disable=not progress)
         for epoch in range(epochs):
             # Draw every epoch's order, so that a resumed run shuffles as an uninterrupted one.
@@ -450,7 +482,10 @@ def train_fcn(
                 if max_steps is not None and step >= max_steps:
                     break
                 idx = np.sort(order[b * batch_size : (b + 1) * batch_size])
-                feats, labels = _batch(train, idx, model, dev)
+                mirror = bool(torch.rand((), generator=flip_gen) < 0.5) if flip else False
+                feats, labels = _batch(train, idx, model, dev, flip=mirror)
+                for group in opt.param_groups:
+                    group["lr"] = lr_at(epoch * steps_per_epoch + b, schedule_steps, lr, schedule)
                 if pixel_stride is None:
                     logits = _logits(model, feats, size)
                 else:
