@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from genmetrics_nb import sources
+from genmetrics_nb.features.inputs import default_output
 from genmetrics_nb.util.checks import check_int
 
 __all__ = ["SampledSource", "EvaluationSet", "Evaluation", "sample_source", "load_sets"]
@@ -49,7 +50,7 @@ class SampledSource:
 
     def images(self, rows) -> np.ndarray:
         """The sampled images at ``rows`` (feature order) as uint8 ``N x 3 x H x W``."""
-        from genmetrics_nb.images import load_images
+        from genmetrics_nb.sources import load_images
 
         rows = [int(r) for r in np.atleast_1d(rows)]
         src = self.source
@@ -140,11 +141,10 @@ def sample_source(source, *, num_images: int | None, seed: int = 0, name: str = 
         idx = _take(len(source.images), num_images, seed, name=name, minimum=minimum)
         return SampledSource(source.images[idx], source.labels[idx], list(source.class_names),
                              f"labelled images: {len(idx)} of {len(source.images)} (seed {seed})", None)
-    kind = sources.classify(source, name=name)
-    if kind in ("stats", "stats-file", "features", "features-mapping"):
-        what = {"stats": "statistics", "stats-file": "a statistics file", "features": "features",
-                "features-mapping": "features"}[kind]
-        raise (ValueError if kind == "stats-file" else TypeError)(
+    resolved = sources.resolve(source, name=name)
+    if not isinstance(resolved, sources.ImageSource):
+        what = "statistics" if isinstance(resolved, sources.StatsInput) else "features"
+        raise (ValueError if getattr(resolved, "origin", "") == "file" else TypeError)(
             f"{name} is {what}, but the evaluation shows images (samples, galleries, nearest "
             "neighbours): pass the images themselves (a folder, files, an archive, an array)"
         )
@@ -367,8 +367,8 @@ def load_sets(real, generated, *, names=None, extractor: str = "inception-v3-fid
               for i, g in enumerate(generated)]
     ext = get_extractor(extractor, device=device)
     pr_ext = get_extractor(pr_extractor, device=device) if pr_extractor and pr_extractor != extractor else ext
-    fd_out = sources.default_output(ext.name, ext.outputs)
-    pr_out = sources.default_output(pr_ext.name, pr_ext.outputs)
+    fd_out = default_output(ext.name, ext.outputs)
+    pr_out = default_output(pr_ext.name, pr_ext.outputs)
     lg_out = next((o for o in ("logits_unbiased", "logits") if o in ext.outputs), None)
 
     def features(s: SampledSource):
