@@ -131,11 +131,13 @@ def test_links_and_paths_exist(page):
     assert broken_references(page) == []
 
 
-def test_every_docs_page_is_linked_from_the_index():
+def test_every_docs_page_is_linked_from_the_index_and_mkdocs_nav():
     index = (REPO / "docs" / "index.md").read_text(encoding="utf-8")
     linked = set(_LINK.findall(index))
     missing = [p.name for p in (REPO / "docs").glob("*.md") if p.name != "index.md" and p.name not in linked]
     assert missing == []
+    nav = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    assert [p.name for p in (REPO / "docs").glob("*.md") if f": {p.name}" not in nav] == []
 
 
 def test_pending_paths_do_not_exist_yet():
