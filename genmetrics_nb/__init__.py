@@ -42,6 +42,8 @@ _EXPORTS = {
     "bootstrap": "genmetrics_nb.metrics.distribution.bootstrap:bootstrap",
     "sfid": "genmetrics_nb.metrics.distribution.sfid:sfid",
     "cmmd": "genmetrics_nb.metrics.distribution.cmmd:cmmd",
+    # text-to-image metrics
+    "clip_tokenize": "genmetrics_nb.extractors.clip_tokenizer:clip_tokenize",
     # segmentation scores
     "ConfusionMatrix": "genmetrics_nb.metrics.segmentation.confusion:ConfusionMatrix",
     "fcn_score": "genmetrics_nb.metrics.segmentation.fcn_score:fcn_score",

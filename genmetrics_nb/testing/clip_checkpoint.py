@@ -159,3 +159,23 @@ def install_fake_clip(home, config=None, *, seed: int = 0) -> dict:
     dest = write_openai_clip(Path(home) / "weights" / BUILTIN[WEIGHTS_NAME].filename, config, seed=seed)
     return register_fake_file(home, WEIGHTS_NAME, dest, seed=seed,
                               source="genmetrics_nb.testing.clip_checkpoint.install_fake_clip")
+
+
+def hf_clip_tokenizer():
+    """transformers' ``CLIPTokenizer`` (tokenizers backend) built offline from CLIP's vocabulary.
+
+    The vocabulary and merges are those of ``bpe_simple_vocab_16e6.txt.gz``
+    (read and sha256-checked by :mod:`genmetrics_nb.extractors.clip_tokenizer`),
+    with OpenAI's spelling of the special tokens (``<|startoftext|>`` = 49406,
+    ``<|endoftext|>`` = 49407, also the padding token), as in the
+    ``vocab.json``/``merges.txt`` of the ``openai/clip-vit-*`` hub repositories.
+    """
+    from transformers import CLIPTokenizer as HFCLIPTokenizer
+
+    from genmetrics_nb.extractors.clip_tokenizer import get_tokenizer
+
+    ours = get_tokenizer()
+    vocab = {t: i for t, i in ours.encoder.items() if i < ours.sot_id}
+    vocab.update({"<|startoftext|>": ours.sot_id, "<|endoftext|>": ours.eot_id})
+    merges = [tuple(m) for m, _ in sorted(ours.ranks.items(), key=lambda kv: kv[1])]
+    return HFCLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
