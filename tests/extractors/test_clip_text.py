@@ -1,0 +1,181 @@
+"""CLIP's text tower (genmetrics_nb.extractors.clip_text) and the three checkpoint formats.
+
+Outside references, each on a random-weight file in the publisher's own format:
+
+- OpenAI's format (TorchScript archive and plain state dict, written by
+  genmetrics_nb.testing.clip_checkpoint): open_clip's ``load_openai_model``
+  and its ``encode_text`` / ``encode_image``;
+- open_clip's format (``.safetensors`` and ``torch.save``'d ``.bin`` of
+  ``open_clip.model.CLIP``'s state dict, GELU and QuickGELU): open_clip's own
+  ``CLIP`` built with the same sizes and loaded from that file;
+- transformers' ``CLIPModel`` saved with ``save_pretrained``: transformers'
+  ``get_text_features`` / ``get_image_features`` on the same folder.
+"""
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+import torch
+
+import genmetrics_nb as gm
+from genmetrics_nb.extractors import clip, clip_formats, clip_text
+from genmetrics_nb.extractors.clip_tokenizer import clip_tokenize
+from genmetrics_nb.testing import clip_checkpoint as cc
+
+open_clip = pytest.importorskip("open_clip")
+
+PROMPTS = ["a photo of a cat", "Two dogs playing in the snow.", "",
+           "a very long prompt about a red fox jumping over the lazy dog " * 10]
+
+
+def _rel(a, b):
+    return float((a.double() - b.double()).abs().max() / b.double().abs().max())
+
+
+@pytest.fixture(scope="module")
+def ids():
+    return clip_tokenize(PROMPTS)[0]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("clip_text")
+    return {
+        "jit": cc.write_openai_clip(d / "oa.pt", seed=5, vocab_size=49408),
+        "plain": cc.write_openai_clip(d / "oa-state.pt", seed=5, vocab_size=49408, torchscript=False),
+        "oc-st": cc.write_open_clip(d / "oc.safetensors", seed=6),
+        "oc-bin": cc.write_open_clip(d / "oc.bin", seed=6, safetensors=False),
+        "hf": cc.write_hf_clip(d / "hf", seed=7, processor=False),
+    }
+
+
+def _open_clip_model(quick_gelu):
+    from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
+
+    cfg = cc.small_config()
+    return CLIP(embed_dim=cfg.embed_dim,
+                vision_cfg=CLIPVisionCfg(layers=cfg.layers, width=cfg.width, head_width=64,
+                                         patch_size=cfg.patch_size, image_size=cfg.image_size),
+                text_cfg=CLIPTextCfg(context_length=77, vocab_size=49408, width=64, heads=1, layers=1),
+                quick_gelu=quick_gelu).eval()
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("fmt", ["jit", "plain"])
+def test_openai_format_equals_open_clip(files, ids, fmt):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        ref = open_clip.load_openai_model(str(files[fmt]), precision="fp32", device="cpu").eval()
+    ckpt = clip_formats.read_clip_checkpoint(files[fmt])
+    assert (ckpt.format, ckpt.activation) == ("openai", "quickgelu")
+    model = clip_text.load_text_transformer(files[fmt])
+    assert model.config == clip_text.CLIPTextConfig(width=64, layers=1, context_length=77, vocab_size=49408,
+                                                    embed_dim=64)
+    with torch.no_grad():
+        want = ref.encode_text(ids)
+        want_n = ref.encode_text(ids, normalize=True)
+    assert _rel(clip_text.encode_text(model, ids), want) <= 1e-5
+    assert _rel(clip_text.encode_text(model, ids, normalize=True, batch_size=3), want_n) <= 1e-5
+    # the prompts give different embeddings
+    assert float((want_n[0] - want_n[1]).abs().max()) > 1e-3
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("fmt", ["oc-st", "oc-bin"])
+@pytest.mark.parametrize("activation", ["gelu", "quickgelu"])
+def test_open_clip_format_equals_open_clip(files, ids, fmt, activation):
+    ref = _open_clip_model(quick_gelu=activation == "quickgelu")
+    state = clip_formats.read_clip_checkpoint(files[fmt], activation=activation)
+    assert state.format == "open_clip"
+    ref.load_state_dict(state.state, strict=True)  # the file is open_clip's own state dict
+    model = clip_text.load_text_transformer(files[fmt], activation=activation)
+    x = torch.randn(2, 3, 336, 336, generator=torch.Generator().manual_seed(0))
+    vis = clip.vision_transformer_from_state(state.state, activation=activation)
+    with torch.no_grad():
+        assert _rel(clip_text.encode_text(model, ids), ref.encode_text(ids)) <= 1e-5
+        assert _rel(vis(x) @ vis.proj, ref.encode_image(x)) <= 1e-5
+
+
+def test_activation_changes_the_output(files, ids):
+    # the check above can fail: GELU vs QuickGELU on the same file differ
+    a = clip_text.encode_text(clip_text.load_text_transformer(files["oc-st"], activation="gelu"), ids)
+    b = clip_text.encode_text(clip_text.load_text_transformer(files["oc-st"], activation="quickgelu"), ids)
+    assert _rel(a, b) > 1e-4
+
+
+@pytest.mark.reference
+def test_hf_format_equals_transformers(files, ids):
+    from transformers import CLIPModel
+
+    ref = CLIPModel.from_pretrained(files["hf"]).eval()
+    ckpt = clip_formats.read_clip_checkpoint(files["hf"])
+    assert (ckpt.format, ckpt.activation) == ("hf", "quickgelu")
+    model = clip_text.load_text_transformer(files["hf"])
+    vis = clip.vision_transformer_from_state(ckpt.state)
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        want = ref.get_text_features(input_ids=ids, attention_mask=torch.ones_like(ids))  # causal: padding unseen
+        want = getattr(want, "pooler_output", want)
+        img = ref.get_image_features(pixel_values=x)
+        img = getattr(img, "pooler_output", img)
+        assert _rel(clip_text.encode_text(model, ids), want) <= 1e-5
+        assert _rel(vis(x) @ vis.proj, img) <= 1e-5
+    assert torch.equal(ckpt.state["logit_scale"], ref.logit_scale.detach())
+    # the safetensors file alone reads the same (QuickGELU assumed without config.json)
+    alone = clip_formats.read_clip_checkpoint(files["hf"] / "model.safetensors")
+    assert alone.activation == "quickgelu" and alone.state.keys() == ckpt.state.keys()
+
+
+def test_hf_config_activation_is_read(tmp_path):
+    folder = cc.write_hf_clip(tmp_path / "hf", seed=1, processor=False, hidden_act="gelu")
+    assert clip_formats.read_clip_checkpoint(folder).activation == "gelu"
+    with pytest.raises(ValueError, match="declares 'gelu'"):
+        clip_formats.read_clip_checkpoint(folder, activation="quickgelu")
+
+
+def test_bad_files_and_arguments(files, tmp_path):
+    with pytest.raises(ValueError, match="activation is not recorded.*activation='quickgelu'"):
+        clip_formats.read_clip_checkpoint(files["oc-st"])
+    with pytest.raises(ValueError, match="activation must be one of"):
+        clip_formats.read_clip_checkpoint(files["jit"], activation="relu")
+    with pytest.raises(ValueError, match="does not exist"):
+        clip_formats.read_clip_checkpoint(tmp_path / "nothing.pt")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds none of"):
+        clip_formats.read_clip_checkpoint(tmp_path / "empty")
+    torch.save({"weight": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="holds no CLIP"):
+        clip_formats.read_clip_checkpoint(tmp_path / "other.pt")
+    state = cc.text_ready_state_dict(seed=0)
+    vis_only = {k: v for k, v in state.items() if k.startswith("visual.") or k in ("vocab_size",)}
+    torch.save(vis_only, tmp_path / "vis.pt")
+    with pytest.raises(ValueError, match="holds no CLIP text tower"):
+        clip_text.load_text_transformer(tmp_path / "vis.pt")
+    broken = dict(state)
+    broken["ln_final.bias"] = torch.zeros(3)
+    torch.save(broken, tmp_path / "broken.pt")
+    with pytest.raises(ValueError, match=r"wrong shapes \['ln_final.bias'\]"):
+        clip_text.load_text_transformer(tmp_path / "broken.pt")
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("name,model", [("ViT-B-32", "ViT-B-32"), ("ViT-B-16", "ViT-B-16"),
+                                        ("ViT-L-14", "ViT-L-14"), ("ViT-L-14-336px", "ViT-L-14-336")])
+def test_manifest_entries_and_full_text_shapes(name, model):
+    # OpenAI puts the sha256 in the URL; open_clip's pretrained table carries the same URLs
+    from open_clip.pretrained import get_pretrained_url
+
+    entry = gm.weights.get_entry(name)
+    assert entry.url == get_pretrained_url(model, "openai")
+    assert entry.url.split("/")[-2] == entry.sha256 and entry.filename == f"{name}.pt"
+    with torch.device("meta"):
+        peer = open_clip.create_model(model, pretrained=None, device="meta")
+    state = peer.state_dict()
+    cfg = clip_text.CLIPTextConfig.from_state_dict(state)
+    text_keys = {k: tuple(v.shape) for k, v in state.items()
+                 if not k.startswith("visual.") and k not in ("logit_scale", "attn_mask")}
+    assert {k: tuple(v) for k, v in cfg.state_dict_shapes().items()} == text_keys
+    assert cfg.heads == peer.transformer.resblocks[0].attn.num_heads
+    assert (cfg.context_length, cfg.vocab_size) == (77, 49408)
