@@ -44,6 +44,7 @@ _EXPORTS = {
     "cmmd": "genmetrics_nb.metrics.distribution.cmmd:cmmd",
     # text-to-image metrics
     "clip_tokenize": "genmetrics_nb.extractors.clip_tokenizer:clip_tokenize",
+    "clip_score": "genmetrics_nb.metrics.text.clip_score:clip_score",
     # segmentation scores
     "ConfusionMatrix": "genmetrics_nb.metrics.segmentation.confusion:ConfusionMatrix",
     "fcn_score": "genmetrics_nb.metrics.segmentation.fcn_score:fcn_score",
