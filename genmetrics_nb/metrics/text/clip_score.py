@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
-import html as _html
 import numbers
 from typing import ClassVar
 
 import numpy as np
 
 from genmetrics_nb import sources
-from genmetrics_nb.metrics.result import Result, _text
+from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import check_choice, check_int, check_probability
 
 __all__ = ["CONVENTIONS", "ClipScoreResult", "Convention", "clip_score", "score_from_cosines"]
@@ -100,7 +99,7 @@ def score_from_cosines(cos, convention: str = "hessel2021"):
 
 def _bootstrap_interval(per: np.ndarray, *, clip_mean: bool, n_boot: int, ci: float, seed: int):
     """Percentile interval of the (clipped) mean over resampled pairs, drawn in blocks of 256 resamples."""
-    from genmetrics_nb.metrics.distribution.bootstrap import Interval, _interval_bounds
+    from genmetrics_nb.metrics.distribution.bootstrap import Interval
 
     n = per.shape[0]
     rng = np.random.default_rng(seed)
@@ -112,7 +111,7 @@ def _bootstrap_interval(per: np.ndarray, *, clip_mean: bool, n_boot: int, ci: fl
     value = float(per.mean())
     if clip_mean:
         reps, value = np.maximum(reps, 0.0), max(value, 0.0)
-    low, high = _interval_bounds(value, reps, ci, "percentile")
+    low, high = np.quantile(reps, [(1.0 - ci) / 2.0, (1.0 + ci) / 2.0])  # percentile interval
     return Interval(name="CLIPScore", value=value, low=float(low), high=float(high),
                     std=float(reps.std(ddof=1)) if n_boot > 1 else float("nan"),
                     bias=float(reps.mean() - value), ci=ci, method="percentile")
@@ -172,7 +171,7 @@ class ClipScoreResult(Result):
 
     metric_name: ClassVar[str] = "CLIPScore"
     bootstrap_fields: ClassVar[tuple[str, ...]] = ("value",)
-    display_fields: ClassVar[tuple[str, ...]] = ("convention", "model")
+    display_fields: ClassVar[tuple[str, ...]] = ("ci_low", "ci_high", "convention", "model")
     n_fields: ClassVar[tuple[str, ...]] = ("n",)
     dict_exclude: ClassVar[tuple[str, ...]] = ("per_sample", "cosine")
 
@@ -182,18 +181,15 @@ class ClipScoreResult(Result):
         return (f"CLIPScore = {self.value:.6g}{ci} ({self.convention}: {self.scale:g} x cos, clip {self.clip}, "
                 f"prefix {self.prefix!r}; {self.model}; n = {self.n}; {cut} prompts truncated)")
 
-    def _html_rows(self):
-        head, rows = super()._html_rows()
-        if self.interval is not None:
-            head.insert(2, f"{self.interval.ci:.0%} interval")
-            rows[0].insert(2, f"[{_text(self.interval.low)}, {_text(self.interval.high)}]")
-        return head, rows
+    @property
+    def ci_low(self) -> float | None:
+        """Lower end of the bootstrap interval (None without one)."""
+        return None if self.interval is None else self.interval.low
 
-    def _repr_html_(self) -> str:
-        head, rows = self._html_rows()
-        th = "".join(f"<th>{_html.escape(h)}</th>" for h in head)
-        body = "".join("<tr>" + "".join(f"<td>{_html.escape(_text(c))}</td>" for c in r) + "</tr>" for r in rows)
-        return f"<table><tr>{th}</tr>{body}</table>"
+    @property
+    def ci_high(self) -> float | None:
+        """Upper end of the bootstrap interval (None without one)."""
+        return None if self.interval is None else self.interval.high
 
 
 def _truncation_summary(report) -> dict:

@@ -180,7 +180,7 @@ def _torchmetrics(data, prompts, images=None, processor=None):
     # the PIL one is what the openai/clip-vit-* repositories were made with
     processor = processor or cc.hf_clip_processor()
     if images is None:
-        images = [torch.from_numpy(np.asarray(Image.open(f))).permute(2, 0, 1).contiguous() for f in data["files"]]
+        images = [torch.from_numpy(np.array(Image.open(f))).permute(2, 0, 1).contiguous() for f in data["files"]]
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # torchmetrics' "longer than 77" notice
         return float(tm_clip_score(images, prompts, model_name_or_path=lambda: (model, processor)))
@@ -258,7 +258,7 @@ def test_tensor_resize_changes_the_score(data, ours, hessel_ref):
     cos = []
     with torch.no_grad():
         for f, p in zip(data["files"], PROMPTS):
-            x = torch.from_numpy(np.asarray(Image.open(f))).permute(2, 0, 1)[None].float() / 255.0
+            x = torch.from_numpy(np.array(Image.open(f))).permute(2, 0, 1)[None].float() / 255.0
             x = TF.center_crop(TF.resize(x, 224, interpolation=TF.InterpolationMode.BICUBIC, antialias=True), 224)
             x = TF.normalize(x, CLIP_MEAN, CLIP_STD)
             img = clip.image.module(x) @ clip.image.module.proj
@@ -307,7 +307,8 @@ def test_result_records_the_protocol(ours, data):
     iv = ours.interval
     assert iv.method == "percentile" and iv.low <= ours.value <= iv.high and iv.low < iv.high
     assert str(ours).startswith("CLIPScore = ") and "hessel2021" in str(ours) and "1 prompts truncated" in str(ours)
-    assert "<table>" in ours._repr_html_() and "95% interval" in ours._repr_html_()
+    assert "<table>" in ours._repr_html_() and "<th>ci_low</th><th>ci_high</th>" in ours._repr_html_()
+    assert (ours.ci_low, ours.ci_high) == (iv.low, iv.high)
     with pytest.raises(Exception):
         ours.value = 0.0
 
