@@ -2,7 +2,8 @@
 
 Repository: https://github.com/jmhessel/clipscore (MIT licence)
 File: clipscore.py
-Commit: 1036465 ("Update requirements.txt"), the repository's HEAD when read
+Commit: 1036465276513621f77f1c2208d742e4a430781f ("Update requirements.txt", 2022-12-16),
+the repository's HEAD when read
 
 ``CLIPCapDataset``, ``CLIPImageDataset``, ``extract_all_captions``,
 ``extract_all_images`` and ``get_clip_score`` below are the reference's

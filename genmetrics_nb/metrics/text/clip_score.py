@@ -332,8 +332,10 @@ def clip_score(
       (``tests/metrics/text/test_clip_score.py`` shows the score changes).
     - **Image preprocessing**: Pillow bicubic on 8-bit images, as OpenAI's
       ``clip.load`` transform and transformers' PIL ``CLIPImageProcessor``; a
-      tensor resize (torchvision's fast processor, HPSv2's ToTensor-first
-      path) gives other numbers.
+      tensor resize (HPSv2's ToTensor-first path, or the torchvision
+      ``CLIPImageProcessor`` that transformers 5's ``CLIPProcessor.from_pretrained``
+      returns, hence what torchmetrics uses there) gives other numbers.
+    - **Pooling**: at the end token (OpenAI's ``argmax`` of the ids).
     - **Precision**: ``float32`` with TF32 off. Hessel et al.'s published
       numbers were computed in ``float16`` on a GPU (their README: 0.8584 on
       GPU, 0.8585 on CPU for the example captions).
