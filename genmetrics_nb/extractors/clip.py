@@ -217,12 +217,13 @@ VIT_L14_336 = CLIPVisionConfig(width=1024, layers=24, patch_size=14, image_size=
 # ----------------------------------------------------------------------------
 # The network (OpenAI's clip/model.py VisionTransformer, same parameter names)
 # ----------------------------------------------------------------------------
-def build_vision_transformer(config: CLIPVisionConfig, *, activation: str = "quickgelu"):
+def build_vision_transformer(config: CLIPVisionConfig, *, activation: str = "quickgelu", heads: int | None = None):
     """An untrained OpenAI CLIP ``VisionTransformer`` of ``config``; its
     ``state_dict()`` keys are OpenAI's without the ``visual.`` prefix.
 
     ``activation`` is the MLP's: ``"quickgelu"`` (OpenAI's) or ``"gelu"``
-    (open_clip's non-OpenAI models)."""
+    (open_clip's non-OpenAI models). ``heads``: attention heads, default
+    ``config.heads`` (OpenAI's ``width // 64``; open_clip's ViT-H/14 has 80-wide heads)."""
     from collections import OrderedDict
 
     import torch
@@ -270,7 +271,8 @@ def build_vision_transformer(config: CLIPVisionConfig, *, activation: str = "qui
             self.class_embedding = nn.Parameter(scale * torch.randn(w))
             self.positional_embedding = nn.Parameter(scale * torch.randn(cfg.grid ** 2 + 1, w))
             self.ln_pre = nn.LayerNorm(w, eps=1e-5)
-            self.transformer = Transformer(w, cfg.layers, cfg.heads)
+            self.heads = cfg.heads if heads is None else int(heads)
+            self.transformer = Transformer(w, cfg.layers, self.heads)
             self.ln_post = nn.LayerNorm(w, eps=1e-5)
             self.proj = nn.Parameter(scale * torch.randn(w, cfg.embed_dim))
 
@@ -354,12 +356,13 @@ def load_vision_transformer(path, *, config: CLIPVisionConfig | None = VIT_L14_3
 
 
 def vision_transformer_from_state(state: dict, *, config: CLIPVisionConfig | None = None, name: str = "weights",
-                                  activation: str = "quickgelu"):
+                                  activation: str = "quickgelu", heads: int | None = None):
     """The image tower of a state dict with OpenAI's keys (see :func:`load_vision_transformer`).
 
     ``state`` may come from any publisher's format once renamed
     (:func:`genmetrics_nb.extractors.clip_formats.read_clip_checkpoint`);
-    ``activation`` is its MLP activation.
+    ``activation`` is its MLP activation and ``heads`` its number of
+    attention heads (default ``width // 64``).
     """
     import torch
 
@@ -380,7 +383,9 @@ def vision_transformer_from_state(state: dict, *, config: CLIPVisionConfig | Non
             f"weights={os.fspath(path)!r} is not in OpenAI's CLIP ViT format: missing {missing[:5]}, "
             f"unexpected {unexpected[:5]}, wrong shapes {wrong[:5]}"
         )
-    model = build_vision_transformer(found, activation=activation)
+    if heads is not None and found.width % int(heads):
+        raise ValueError(f"weights={os.fspath(path)!r}: width {found.width} is not a multiple of heads={heads}")
+    model = build_vision_transformer(found, activation=activation, heads=heads)
     model.load_state_dict({k[len("visual."):]: v.to(torch.float32) for k, v in visual.items()}, strict=True)
     return model.eval().requires_grad_(False)
 

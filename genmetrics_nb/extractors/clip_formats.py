@@ -50,6 +50,9 @@ __all__ = ["ACTIVATIONS", "CLIPCheckpoint", "hf_to_openai", "read_clip_checkpoin
 ACTIVATIONS = ("quickgelu", "gelu")
 _HF_ACT = {"quick_gelu": "quickgelu", "gelu": "gelu"}
 _OPENAI_SCALARS = ("input_resolution", "context_length", "vocab_size")
+# open_clip's image towers whose heads are not 64 wide (ViT-H/14: 80, ViT-g/14: 88, ViT-bigG/14: 104):
+# without their config, width // 64 would silently build another network
+_NOT_64_WIDE = (1280, 1408, 1664)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,12 +67,16 @@ class CLIPCheckpoint:
     activation : {"quickgelu", "gelu"}
     path : str
         The file read (for an HF folder, its weights file).
+    vision_heads, text_heads : int or None
+        Attention heads from the file's config; None: OpenAI's ``width // 64``.
     """
 
     state: dict
     format: str
     activation: str
     path: str
+    vision_heads: int | None = None
+    text_heads: int | None = None
 
 
 def _hf_layer(src: dict, out: dict, hf: str, oa: str):
@@ -203,9 +210,29 @@ def read_clip_checkpoint(path, *, activation: str | None = None) -> CLIPCheckpoi
             f"{str(weights)!r} holds no CLIP: neither OpenAI/open_clip keys ('token_embedding.weight', "
             "'visual.conv1.weight') nor transformers CLIPModel keys ('text_model.*', 'vision_model.*')"
         )
+    vision_heads = text_heads = None
+    if fmt == "hf" and "config.json" in config:
+        hf_cfg = config["config.json"]
+        vision_heads = (hf_cfg.get("vision_config") or {}).get("num_attention_heads")
+        text_heads = (hf_cfg.get("text_config") or {}).get("num_attention_heads")
+    elif fmt == "open_clip" and "open_clip_config.json" in config:
+        mc = config["open_clip_config.json"].get("model_cfg") or {}
+        vc, tc = mc.get("vision_cfg") or {}, mc.get("text_cfg") or {}
+        if "visual.conv1.weight" in state:
+            vision_heads = int(state["visual.conv1.weight"].shape[0]) // int(vc.get("head_width", 64))
+        text_heads = int(tc.get("heads", 8))  # open_clip's CLIPTextCfg default
+    elif fmt != "openai" and "visual.conv1.weight" in state:
+        width = int(state["visual.conv1.weight"].shape[0])
+        if width in _NOT_64_WIDE or width % 64:
+            raise ValueError(
+                f"{str(weights)!r} holds an image tower of width {width}, whose attention heads are not "
+                "OpenAI's width // 64 (e.g. open_clip's ViT-H/14); pass the folder holding the checkpoint "
+                "with its config.json (transformers) or open_clip_config.json (open_clip)"
+            )
     if activation is not None and declared is not None and activation != declared:
         raise ValueError(
             f"activation={activation!r}, but {str(weights)!r} ({fmt} format) declares {declared!r}; "
             "drop activation= to use the file's"
         )
-    return CLIPCheckpoint(state=state, format=fmt, activation=activation or declared, path=str(weights))
+    return CLIPCheckpoint(state=state, format=fmt, activation=activation or declared, path=str(weights),
+                          vision_heads=vision_heads, text_heads=text_heads)

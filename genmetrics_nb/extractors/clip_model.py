@@ -182,8 +182,9 @@ def load_clip(model="ViT-B-32", *, activation: str | None = None, crop: str = "r
         raise ValueError(f"model={name!r} has sha256 {digest}, not weights_sha256={weights_sha256!r}; pass the "
                          "expected file or drop weights_sha256=")
     label = f"weights={ckpt.path!r}"
-    vision = vision_transformer_from_state(ckpt.state, name=ckpt.path, activation=ckpt.activation)
-    text = text_transformer_from_state(ckpt.state, activation=ckpt.activation, name=label)
+    vision = vision_transformer_from_state(ckpt.state, name=ckpt.path, activation=ckpt.activation,
+                                           heads=ckpt.vision_heads)
+    text = text_transformer_from_state(ckpt.state, activation=ckpt.activation, name=label, heads=ckpt.text_heads)
     if vision.config.embed_dim != text.config.embed_dim:
         raise ValueError(f"model={name!r}: the image embedding has {vision.config.embed_dim} dimensions and the "
                          f"text embedding {text.config.embed_dim}; the file is not one CLIP")
@@ -191,7 +192,7 @@ def load_clip(model="ViT-B-32", *, activation: str | None = None, crop: str = "r
     vision, text = vision.to(dev), text.to(dev)
     cfg = vision.config
     spec = {
-        "architecture": f"CLIP VisionTransformer {cfg.to_dict()}, heads {cfg.heads}, {ckpt.activation}, float32",
+        "architecture": f"CLIP VisionTransformer {cfg.to_dict()}, heads {vision.heads}, {ckpt.activation}, float32",
         "input_size": [cfg.image_size, cfg.image_size],
         "resize": "short side to the input size with Pillow BICUBIC on uint8 (long side int(S * long / short)); "
                   "skipped when the short side is the input size",
@@ -217,5 +218,5 @@ def load_clip(model="ViT-B-32", *, activation: str | None = None, crop: str = "r
     return LoadedCLIP(
         image=image, text=text, name=name, weights_sha256=digest, format=ckpt.format, activation=ckpt.activation,
         logit_scale=math.exp(float(scale)) if scale is not None else float("nan"),
-        architecture={"image": cfg.to_dict(), "text": text.config.to_dict()},
+        architecture={"image": dict(cfg.to_dict(), heads=vision.heads), "text": text.config.to_dict()},
     )

@@ -49,17 +49,23 @@ _HEAD_WIDTH = 64  # OpenAI's build_model: transformer_heads = transformer_width 
 
 @dataclasses.dataclass(frozen=True)
 class CLIPTextConfig:
-    """Shape of an OpenAI CLIP text transformer (ViT-B: width 512, 12 layers; ViT-L: 768, 12)."""
+    """Shape of a CLIP text transformer (OpenAI ViT-B: width 512, 12 layers; ViT-L: 768, 12).
+
+    ``heads`` defaults to OpenAI's ``width // 64``.
+    """
 
     width: int
     layers: int
     context_length: int
     vocab_size: int
     embed_dim: int
+    heads: int = 0
 
-    @property
-    def heads(self) -> int:
-        return self.width // _HEAD_WIDTH
+    def __post_init__(self):
+        if not self.heads:
+            object.__setattr__(self, "heads", self.width // _HEAD_WIDTH)
+        if self.width % self.heads:
+            raise ValueError(f"text width {self.width} is not a multiple of heads={self.heads}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -87,8 +93,9 @@ class CLIPTextConfig:
         return shapes
 
     @classmethod
-    def from_state_dict(cls, state, *, name: str = "weights") -> "CLIPTextConfig":
-        """The configuration, as ``clip.model.build_model`` reads it from the keys."""
+    def from_state_dict(cls, state, *, name: str = "weights", heads: int | None = None) -> "CLIPTextConfig":
+        """The configuration, as ``clip.model.build_model`` reads it from the keys (heads: ``width // 64``
+        unless given)."""
         needed = ("token_embedding.weight", "positional_embedding", "text_projection", "ln_final.weight")
         missing = [k for k in needed if k not in state]
         if missing:
@@ -100,7 +107,7 @@ class CLIPTextConfig:
                       if k.startswith("transformer.resblocks.") and k.endswith(".attn.in_proj_weight")})
         vocab, width = (int(s) for s in state["token_embedding.weight"].shape)
         return cls(width=width, layers=layers, context_length=int(state["positional_embedding"].shape[0]),
-                   vocab_size=vocab, embed_dim=int(state["text_projection"].shape[1]))
+                   vocab_size=vocab, embed_dim=int(state["text_projection"].shape[1]), heads=heads or 0)
 
 
 def build_text_transformer(config: CLIPTextConfig, *, activation: str = "quickgelu"):
@@ -172,8 +179,11 @@ def build_text_transformer(config: CLIPTextConfig, *, activation: str = "quickge
     return TextTransformer(config)
 
 
-def text_transformer_from_state(state: dict, *, activation: str = "quickgelu", name: str = "weights"):
+def text_transformer_from_state(state: dict, *, activation: str = "quickgelu", name: str = "weights",
+                                heads: int | None = None):
     """The text tower of a state dict with OpenAI's keys, in ``float32`` and eval mode.
+
+    ``heads``: attention heads (default ``width // 64``, OpenAI's rule).
 
     Raises
     ------
@@ -182,7 +192,7 @@ def text_transformer_from_state(state: dict, *, activation: str = "quickgelu", n
     """
     import torch
 
-    cfg = CLIPTextConfig.from_state_dict(state, name=name)
+    cfg = CLIPTextConfig.from_state_dict(state, name=name, heads=heads)
     expected = cfg.state_dict_shapes()
     missing = sorted(set(expected) - set(state))
     wrong = sorted(k for k in set(expected) & set(state) if tuple(state[k].shape) != expected[k])
@@ -214,7 +224,8 @@ def load_text_transformer(path, *, activation: str | None = None):
     from genmetrics_nb.extractors.clip_formats import read_clip_checkpoint
 
     ckpt = read_clip_checkpoint(path, activation=activation)
-    return text_transformer_from_state(ckpt.state, activation=ckpt.activation, name=f"weights={ckpt.path!r}")
+    return text_transformer_from_state(ckpt.state, activation=ckpt.activation, name=f"weights={ckpt.path!r}",
+                                       heads=ckpt.text_heads)
 
 
 def encode_text(model, ids, *, normalize: bool = False, batch_size: int = 256):

@@ -210,18 +210,19 @@ def write_open_clip(path, config=None, *, seed: int = 0, safetensors: bool = Tru
 
 
 def hf_clip_config(*, text_width: int = 64, text_layers: int = 1, vision_width: int = 128, vision_layers: int = 2,
-                   patch_size: int = 32, image_size: int = 224, embed_dim: int = 64, hidden_act: str = "quick_gelu"):
+                   patch_size: int = 32, image_size: int = 224, embed_dim: int = 64, hidden_act: str = "quick_gelu",
+                   text_heads: int | None = None, vision_heads: int | None = None):
     """A reduced transformers ``CLIPConfig`` shaped like the ``openai/clip-vit-*`` hub configs
-    (full 49,408-token vocabulary, context 77, 64-wide heads, ``eos_token_id = 2``:
-    the legacy argmax pooling of those configs)."""
+    (full 49,408-token vocabulary, context 77, 64-wide heads unless ``*_heads`` say otherwise,
+    ``eos_token_id = 2``: the legacy argmax pooling of those configs)."""
     from transformers import CLIPConfig
 
     text_cfg = dict(vocab_size=49408, hidden_size=text_width, intermediate_size=4 * text_width,
-                    num_hidden_layers=text_layers, num_attention_heads=text_width // 64,
+                    num_hidden_layers=text_layers, num_attention_heads=text_heads or text_width // 64,
                     max_position_embeddings=77, hidden_act=hidden_act, layer_norm_eps=1e-5,
                     bos_token_id=0, eos_token_id=2, pad_token_id=1, projection_dim=embed_dim)
     vision_cfg = dict(hidden_size=vision_width, intermediate_size=4 * vision_width,
-                      num_hidden_layers=vision_layers, num_attention_heads=vision_width // 64,
+                      num_hidden_layers=vision_layers, num_attention_heads=vision_heads or vision_width // 64,
                       image_size=image_size, patch_size=patch_size, hidden_act=hidden_act,
                       layer_norm_eps=1e-5, projection_dim=embed_dim)
     return CLIPConfig(text_config=text_cfg, vision_config=vision_cfg, projection_dim=embed_dim,
@@ -263,3 +264,27 @@ def hf_clip_processor(*, image_size: int = 224):
     images = CLIPImageProcessorPil(size={"shortest_edge": image_size},
                                    crop_size={"height": image_size, "width": image_size})
     return CLIPProcessor(image_processor=images, tokenizer=hf_clip_tokenizer())
+
+
+def write_open_clip_folder(folder, model_cfg: dict, *, seed: int = 0) -> Path:
+    """An open_clip hub-style folder: ``open_clip_config.json`` (``{"model_cfg": model_cfg}``) and
+    ``open_clip_model.safetensors`` holding a randomly initialised ``open_clip.model.CLIP(**model_cfg)``
+    (open_clip's own initialisation, every LayerNorm and bias then perturbed). Needs open_clip."""
+    import json
+
+    import torch
+    from open_clip.model import CLIP
+    from safetensors.torch import save_file
+
+    torch.manual_seed(int(seed))
+    model = CLIP(**model_cfg)
+    g = torch.Generator().manual_seed(int(seed) + 1)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias") or "ln_" in name:
+                p.add_(torch.randn(p.shape, generator=g) * 0.1)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": model_cfg}, indent=2))
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(folder / "open_clip_model.safetensors"))
+    return folder

@@ -179,3 +179,57 @@ def test_manifest_entries_and_full_text_shapes(name, model):
     assert {k: tuple(v) for k, v in cfg.state_dict_shapes().items()} == text_keys
     assert cfg.heads == peer.transformer.resblocks[0].attn.num_heads
     assert (cfg.context_length, cfg.vocab_size) == (77, 49408)
+
+
+# a reduced ViT-H-like layout: 80-wide image heads and one 128-wide text head, which OpenAI's
+# width // 64 rule would get wrong (5 image heads, 2 text heads)
+ODD_HEADS = {"embed_dim": 64, "quick_gelu": False,
+             "vision_cfg": {"width": 320, "layers": 1, "patch_size": 32, "image_size": 224, "head_width": 80},
+             "text_cfg": {"width": 128, "heads": 1, "layers": 1, "context_length": 77, "vocab_size": 49408}}
+
+
+@pytest.mark.reference
+def test_open_clip_config_gives_the_heads(tmp_path, ids):
+    from open_clip.model import CLIP
+    from safetensors.torch import load_file
+
+    from genmetrics_nb.extractors.clip_model import load_clip
+
+    folder = cc.write_open_clip_folder(tmp_path / "oc", ODD_HEADS, seed=3)
+    ref = CLIP(**ODD_HEADS).eval()
+    ref.load_state_dict(load_file(str(folder / "open_clip_model.safetensors")), strict=True)
+    ckpt = clip_formats.read_clip_checkpoint(folder)
+    assert (ckpt.format, ckpt.activation, ckpt.vision_heads, ckpt.text_heads) == ("open_clip", "gelu", 4, 1)
+    model = load_clip(folder, device="cpu")
+    assert model.architecture["image"]["heads"] == 4 and model.architecture["text"]["heads"] == 1
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        assert _rel(model.text(ids), ref.encode_text(ids)) <= 1e-5
+        assert _rel(model.image.module(x) @ model.image.module.proj, ref.encode_image(x)) <= 1e-5
+        # OpenAI's rule on the same tensors builds another network
+        wrong = clip_text.text_transformer_from_state(ckpt.state, activation="gelu")
+        assert wrong.config.heads == 2 and _rel(wrong(ids), ref.encode_text(ids)) > 1e-3
+
+
+@pytest.mark.reference
+def test_hf_config_gives_the_heads(tmp_path, ids):
+    from transformers import CLIPModel
+
+    folder = cc.write_hf_clip(tmp_path / "hf", seed=4, processor=False, vision_heads=1, text_heads=1,
+                              text_width=128)
+    ckpt = clip_formats.read_clip_checkpoint(folder)
+    assert (ckpt.vision_heads, ckpt.text_heads) == (1, 1)
+    ref = CLIPModel.from_pretrained(folder).eval()
+    text = clip_text.load_text_transformer(folder)
+    vis = clip.vision_transformer_from_state(ckpt.state, heads=ckpt.vision_heads)
+    x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        assert _rel(clip_text.encode_text(text, ids), ref.get_text_features(input_ids=ids).pooler_output) <= 1e-5
+        assert _rel(vis(x) @ vis.proj, ref.get_image_features(pixel_values=x).pooler_output) <= 1e-5
+
+
+def test_vit_h_widths_need_their_config(tmp_path):
+    cfg = clip.CLIPVisionConfig(width=1280, layers=1, patch_size=14, image_size=28, embed_dim=64)
+    path = cc.write_open_clip(tmp_path / "h.safetensors", cfg, seed=0)
+    with pytest.raises(ValueError, match="width 1280.*open_clip_config.json"):
+        clip_formats.read_clip_checkpoint(path, activation="gelu")
