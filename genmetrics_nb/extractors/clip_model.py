@@ -44,7 +44,8 @@ import dataclasses
 import os
 from pathlib import Path
 
-__all__ = ["CLIP_MODELS", "CROPS", "LoadedCLIP", "load_clip", "openai_clip_preprocess"]
+__all__ = ["CLIP_MODELS", "CROPS", "LoadedCLIP", "build_vit_b16", "build_vit_b32", "build_vit_l14", "load_clip",
+           "openai_clip_preprocess"]
 
 #: OpenAI's CLIP ViTs in the weights manifest (name -> OpenAI's ``clip.load`` name).
 CLIP_MODELS = {"ViT-B-32": "ViT-B/32", "ViT-B-16": "ViT-B/16", "ViT-L-14": "ViT-L/14",
@@ -99,8 +100,8 @@ class LoadedCLIP:
     ----------
     image : Extractor
         Outputs ``embedding`` (L2-normalised ``encode_image``) and ``projection``.
-    text : torch.nn.Module
-        ``text(ids)`` is ``encode_text(ids)``.
+    text : torch.nn.Module or None
+        ``text(ids)`` is ``encode_text(ids)`` (None when not asked for).
     name : str
         The manifest name, or the path given.
     weights_sha256 : str
@@ -130,7 +131,8 @@ class LoadedCLIP:
 
 
 def load_clip(model="ViT-B-32", *, activation: str | None = None, crop: str = "round", device="auto",
-              weights_sha256: str | None = None) -> LoadedCLIP:
+              weights_sha256: str | None = None, text: bool = True,
+              extractor_name: str | None = None) -> LoadedCLIP:
     """Both CLIP towers from a manifest name or a checkpoint in any publisher's format.
 
     Parameters
@@ -147,6 +149,10 @@ def load_clip(model="ViT-B-32", *, activation: str | None = None, crop: str = "r
     device : str or torch.device
     weights_sha256 : str, optional
         Refuse a file whose sha256 differs (manifest names are always checked).
+    text : bool
+        Build the text tower too (default).
+    extractor_name : str, optional
+        The image extractor's name (default ``"clip-image:<file name>"``).
 
     Raises
     ------
@@ -184,12 +190,17 @@ def load_clip(model="ViT-B-32", *, activation: str | None = None, crop: str = "r
     label = f"weights={ckpt.path!r}"
     vision = vision_transformer_from_state(ckpt.state, name=ckpt.path, activation=ckpt.activation,
                                            heads=ckpt.vision_heads)
-    text = text_transformer_from_state(ckpt.state, activation=ckpt.activation, name=label, heads=ckpt.text_heads)
-    if vision.config.embed_dim != text.config.embed_dim:
-        raise ValueError(f"model={name!r}: the image embedding has {vision.config.embed_dim} dimensions and the "
-                         f"text embedding {text.config.embed_dim}; the file is not one CLIP")
+    tower = None
+    if text:
+        tower = text_transformer_from_state(ckpt.state, activation=ckpt.activation, name=label,
+                                            heads=ckpt.text_heads)
+        if vision.config.embed_dim != tower.config.embed_dim:
+            raise ValueError(f"model={name!r}: the image embedding has {vision.config.embed_dim} dimensions and "
+                             f"the text embedding {tower.config.embed_dim}; the file is not one CLIP")
     dev = resolve(device)
-    vision, text = vision.to(dev), text.to(dev)
+    vision = vision.to(dev)
+    if tower is not None:
+        tower = tower.to(dev)
     cfg = vision.config
     spec = {
         "architecture": f"CLIP VisionTransformer {cfg.to_dict()}, heads {vision.heads}, {ckpt.activation}, float32",
@@ -211,12 +222,33 @@ def load_clip(model="ViT-B-32", *, activation: str | None = None, crop: str = "r
         proj = module(x) @ module.proj.to(x.dtype)
         return {"embedding": proj / proj.norm(dim=-1, keepdim=True), "projection": proj}
 
-    image = Extractor(f"clip-image:{Path(name).name}", vision, preprocess=preprocess, forward=forward,
+    image = Extractor(extractor_name or f"clip-image:{Path(name).name}", vision, preprocess=preprocess, forward=forward,
                       outputs={"embedding": cfg.embed_dim, "projection": cfg.embed_dim}, spec=spec,
                       weights_digest=digest, device=dev)
     scale = ckpt.state.get("logit_scale")
     return LoadedCLIP(
-        image=image, text=text, name=name, weights_sha256=digest, format=ckpt.format, activation=ckpt.activation,
+        image=image, text=tower, name=name, weights_sha256=digest, format=ckpt.format, activation=ckpt.activation,
         logit_scale=math.exp(float(scale)) if scale is not None else float("nan"),
-        architecture={"image": dict(cfg.to_dict(), heads=vision.heads), "text": text.config.to_dict()},
+        architecture={"image": dict(cfg.to_dict(), heads=vision.heads),
+                      "text": None if tower is None else tower.config.to_dict()},
     )
+
+
+def _registered(model: str, extractor: str, *, device, weights=None):
+    clip = load_clip(model if weights is None else weights, device=device, text=False, extractor_name=extractor)
+    return clip.image
+
+
+def build_vit_b32(*, device, weights=None):
+    """Factory registered as ``"clip-vit-b32"``: OpenAI's CLIP ViT-B/32 image tower, OpenAI's preprocessing."""
+    return _registered("ViT-B-32", "clip-vit-b32", device=device, weights=weights)
+
+
+def build_vit_b16(*, device, weights=None):
+    """Factory registered as ``"clip-vit-b16"``: OpenAI's CLIP ViT-B/16 image tower, OpenAI's preprocessing."""
+    return _registered("ViT-B-16", "clip-vit-b16", device=device, weights=weights)
+
+
+def build_vit_l14(*, device, weights=None):
+    """Factory registered as ``"clip-vit-l14"``: OpenAI's CLIP ViT-L/14 image tower, OpenAI's preprocessing."""
+    return _registered("ViT-L-14", "clip-vit-l14", device=device, weights=weights)

@@ -233,3 +233,38 @@ def test_vit_h_widths_need_their_config(tmp_path):
     path = cc.write_open_clip(tmp_path / "h.safetensors", cfg, seed=0)
     with pytest.raises(ValueError, match="width 1280.*open_clip_config.json"):
         clip_formats.read_clip_checkpoint(path, activation="gelu")
+
+
+@pytest.mark.reference
+def test_registered_image_extractors_equal_open_clip(tmp_path, monkeypatch):
+    # clip-vit-b32 through the manifest and weight manager (a random file registered as
+    # ViT-B-32), on non-square images: OpenAI's resize-then-crop, as open_clip's transform
+    import numpy as np
+    from PIL import Image
+
+    from genmetrics_nb.testing.weights import register_fake_file
+
+    cfg = clip.CLIPVisionConfig(width=128, layers=2, patch_size=32, image_size=224, embed_dim=64)
+    dest = cc.write_openai_clip(tmp_path / "weights" / "ViT-B-32.pt", cfg, seed=9, vocab_size=49408)
+    for k, v in register_fake_file(tmp_path, "ViT-B-32", dest, seed=9, source="test").items():
+        monkeypatch.setenv(k, v)
+    gm.extractors.clear_cache()
+    try:
+        ext = gm.get_extractor("clip-vit-b32", device="cpu")
+    finally:
+        gm.extractors.clear_cache()
+    info = {d["name"]: d for d in gm.list_extractors(details=True)}
+    assert info["clip-vit-b32"]["weights"] == "ViT-B-32" and info["clip-vit-l14"]["weights"] == "ViT-L-14"
+    assert ext.name == "clip-vit-b32" and ext.weights_digest == gm.weights.sha256_file(dest)
+    assert gm.sources.default_output("clip-vit-b32", ext.outputs) == "embedding"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        ref = open_clip.load_openai_model(str(dest), precision="fp32", device="cpu").eval()
+    transform = open_clip.image_transform(224, is_train=False)
+    rng = np.random.default_rng(0)
+    for h, w in [(300, 412), (500, 260), (224, 224)]:
+        img = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+        with torch.no_grad():
+            want = ref.encode_image(transform(Image.fromarray(img))[None], normalize=True)
+        got = ext(torch.from_numpy(img).permute(2, 0, 1)[None].contiguous())["embedding"]
+        assert _rel(got, want) <= 1e-5
