@@ -69,6 +69,11 @@ class CLIPCheckpoint:
         The file read (for an HF folder, its weights file).
     vision_heads, text_heads : int or None
         Attention heads from the file's config; None: OpenAI's ``width // 64``.
+    text_eos_id : int or None
+        transformers' pooling rule: with a config whose ``eos_token_id`` is not
+        2, the text is pooled at the first token equal to it; None: at the
+        largest id (OpenAI; transformers' legacy ``eos_token_id == 2`` configs of
+        the ``openai/clip-vit-*`` repositories).
     """
 
     state: dict
@@ -77,6 +82,7 @@ class CLIPCheckpoint:
     path: str
     vision_heads: int | None = None
     text_heads: int | None = None
+    text_eos_id: int | None = None
 
 
 def _hf_layer(src: dict, out: dict, hf: str, oa: str):
@@ -210,11 +216,14 @@ def read_clip_checkpoint(path, *, activation: str | None = None) -> CLIPCheckpoi
             f"{str(weights)!r} holds no CLIP: neither OpenAI/open_clip keys ('token_embedding.weight', "
             "'visual.conv1.weight') nor transformers CLIPModel keys ('text_model.*', 'vision_model.*')"
         )
-    vision_heads = text_heads = None
+    vision_heads = text_heads = text_eos_id = None
     if fmt == "hf" and "config.json" in config:
         hf_cfg = config["config.json"]
         vision_heads = (hf_cfg.get("vision_config") or {}).get("num_attention_heads")
         text_heads = (hf_cfg.get("text_config") or {}).get("num_attention_heads")
+        # absent: CLIPTextConfig's default, 49407 since transformers PR #24773 (save_pretrained omits defaults)
+        eos = (hf_cfg.get("text_config") or {}).get("eos_token_id", 49407)
+        text_eos_id = None if eos == 2 else int(eos)
     elif fmt == "open_clip" and "open_clip_config.json" in config:
         mc = config["open_clip_config.json"].get("model_cfg") or {}
         vc, tc = mc.get("vision_cfg") or {}, mc.get("text_cfg") or {}
@@ -235,4 +244,4 @@ def read_clip_checkpoint(path, *, activation: str | None = None) -> CLIPCheckpoi
             "drop activation= to use the file's"
         )
     return CLIPCheckpoint(state=state, format=fmt, activation=activation or declared, path=str(weights),
-                          vision_heads=vision_heads, text_heads=text_heads)
+                          vision_heads=vision_heads, text_heads=text_heads, text_eos_id=text_eos_id)

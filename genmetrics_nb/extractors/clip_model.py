@@ -193,7 +193,7 @@ def load_clip(model="ViT-B-32", *, activation: str | None = None, crop: str = "r
     tower = None
     if text:
         tower = text_transformer_from_state(ckpt.state, activation=ckpt.activation, name=label,
-                                            heads=ckpt.text_heads)
+                                            heads=ckpt.text_heads, eos_id=ckpt.text_eos_id)
         if vision.config.embed_dim != tower.config.embed_dim:
             raise ValueError(f"model={name!r}: the image embedding has {vision.config.embed_dim} dimensions and "
                              f"the text embedding {tower.config.embed_dim}; the file is not one CLIP")

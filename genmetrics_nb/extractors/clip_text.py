@@ -110,10 +110,14 @@ class CLIPTextConfig:
                    vocab_size=vocab, embed_dim=int(state["text_projection"].shape[1]), heads=heads or 0)
 
 
-def build_text_transformer(config: CLIPTextConfig, *, activation: str = "quickgelu"):
+def build_text_transformer(config: CLIPTextConfig, *, activation: str = "quickgelu", eos_id: int | None = None):
     """An untrained CLIP text tower; its ``state_dict()`` keys are OpenAI's text keys.
 
     ``module(ids)`` returns ``encode_text(ids)``: ``N x embed_dim``, not normalised.
+    It pools at ``ids.argmax(-1)`` (OpenAI, open_clip, transformers configs with
+    ``eos_token_id == 2``), or, with ``eos_id``, at the first position holding
+    ``eos_id`` (position 0 when none does), as transformers' ``CLIPTextTransformer``
+    does for other ``eos_token_id`` values. The two agree whenever the end token is there.
     """
     from collections import OrderedDict
 
@@ -154,6 +158,7 @@ def build_text_transformer(config: CLIPTextConfig, *, activation: str = "quickge
             super().__init__()
             self.config = cfg
             self.activation = activation
+            self.eos_id = eos_id
             self.token_embedding = nn.Embedding(cfg.vocab_size, cfg.width)
             self.positional_embedding = nn.Parameter(torch.empty(cfg.context_length, cfg.width))
             self.transformer = Transformer(cfg.width, cfg.layers, cfg.heads)
@@ -173,17 +178,23 @@ def build_text_transformer(config: CLIPTextConfig, *, activation: str = "quickge
             for block in self.transformer.resblocks:
                 x = block(x, mask)
             x = self.ln_final(x)
-            pooled = x[torch.arange(x.shape[0], device=x.device), ids.argmax(dim=-1)]
+            if self.eos_id is None:
+                where = ids.argmax(dim=-1)  # the end token is the largest id
+            else:
+                where = (ids == self.eos_id).int().argmax(dim=-1)
+            pooled = x[torch.arange(x.shape[0], device=x.device), where]
             return pooled @ self.text_projection
 
     return TextTransformer(config)
 
 
 def text_transformer_from_state(state: dict, *, activation: str = "quickgelu", name: str = "weights",
-                                heads: int | None = None):
+                                heads: int | None = None, eos_id: int | None = None):
     """The text tower of a state dict with OpenAI's keys, in ``float32`` and eval mode.
 
-    ``heads``: attention heads (default ``width // 64``, OpenAI's rule).
+    ``heads``: attention heads (default ``width // 64``, OpenAI's rule);
+    ``eos_id``: pool at the first ``eos_id`` instead of the largest id
+    (:func:`build_text_transformer`).
 
     Raises
     ------
@@ -199,7 +210,7 @@ def text_transformer_from_state(state: dict, *, activation: str = "quickgelu", n
     if missing or wrong:
         raise ValueError(f"{name} is not a CLIP text tower in OpenAI's layout: missing {missing[:5]}, "
                          f"wrong shapes {wrong[:5]}")
-    model = build_text_transformer(cfg, activation=activation)
+    model = build_text_transformer(cfg, activation=activation, eos_id=eos_id)
     model.load_state_dict({k: state[k].to(torch.float32) for k in expected}, strict=True)
     return model.eval().requires_grad_(False)
 
@@ -225,7 +236,7 @@ def load_text_transformer(path, *, activation: str | None = None):
 
     ckpt = read_clip_checkpoint(path, activation=activation)
     return text_transformer_from_state(ckpt.state, activation=ckpt.activation, name=f"weights={ckpt.path!r}",
-                                       heads=ckpt.text_heads)
+                                       heads=ckpt.text_heads, eos_id=ckpt.text_eos_id)
 
 
 def encode_text(model, ids, *, normalize: bool = False, batch_size: int = 256):

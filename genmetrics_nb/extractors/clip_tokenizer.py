@@ -44,8 +44,10 @@ What it does to a prompt (each step changes ids)
        what torchmetrics' ``clip_score`` does (it slices ``input_ids[..., :77]``
        after an untruncated HF tokenisation; Lightning-AI/torchmetrics#2883).
        CLIP pools the text at the end token (the largest id, found by
-       ``argmax``); without it the pooled token is some word, and the score
-       collapses. Offered only to reproduce torchmetrics' numbers.
+       ``argmax``); without it the largest id is the start token 49406 at
+       position 0, whose output under the causal mask is the same for every
+       prompt: the score of a cut prompt no longer depends on its text.
+       Offered only to reproduce torchmetrics' numbers.
    ``"error"``
        refuse over-long prompts (OpenAI's ``clip.tokenize`` default).
 

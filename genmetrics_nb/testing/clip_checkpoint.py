@@ -211,16 +211,17 @@ def write_open_clip(path, config=None, *, seed: int = 0, safetensors: bool = Tru
 
 def hf_clip_config(*, text_width: int = 64, text_layers: int = 1, vision_width: int = 128, vision_layers: int = 2,
                    patch_size: int = 32, image_size: int = 224, embed_dim: int = 64, hidden_act: str = "quick_gelu",
-                   text_heads: int | None = None, vision_heads: int | None = None):
+                   text_heads: int | None = None, vision_heads: int | None = None, eos_token_id: int = 2):
     """A reduced transformers ``CLIPConfig`` shaped like the ``openai/clip-vit-*`` hub configs
     (full 49,408-token vocabulary, context 77, 64-wide heads unless ``*_heads`` say otherwise,
-    ``eos_token_id = 2``: the legacy argmax pooling of those configs)."""
+    ``eos_token_id = 2``: the legacy argmax pooling of those configs; 49407 pools at the first
+    end token, as newer configs do)."""
     from transformers import CLIPConfig
 
     text_cfg = dict(vocab_size=49408, hidden_size=text_width, intermediate_size=4 * text_width,
                     num_hidden_layers=text_layers, num_attention_heads=text_heads or text_width // 64,
                     max_position_embeddings=77, hidden_act=hidden_act, layer_norm_eps=1e-5,
-                    bos_token_id=0, eos_token_id=2, pad_token_id=1, projection_dim=embed_dim)
+                    bos_token_id=0, eos_token_id=eos_token_id, pad_token_id=1, projection_dim=embed_dim)
     vision_cfg = dict(hidden_size=vision_width, intermediate_size=4 * vision_width,
                       num_hidden_layers=vision_layers, num_attention_heads=vision_heads or vision_width // 64,
                       image_size=image_size, patch_size=patch_size, hidden_act=hidden_act,

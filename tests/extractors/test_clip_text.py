@@ -268,3 +268,32 @@ def test_registered_image_extractors_equal_open_clip(tmp_path, monkeypatch):
             want = ref.encode_image(transform(Image.fromarray(img))[None], normalize=True)
         got = ext(torch.from_numpy(img).permute(2, 0, 1)[None].contiguous())["embedding"]
         assert _rel(got, want) <= 1e-5
+
+
+@pytest.mark.reference
+def test_hf_first_end_token_pooling(tmp_path):
+    # eos_token_id = 49407 in config.json: transformers pools at the first end token (position 0
+    # when there is none); OpenAI pools at the largest id. With real token ids the two agree: the
+    # end token is the largest id, and when truncation cut it, the start token 49406 at position 0
+    # is. They differ only on ids with neither, shown last.
+    from transformers import CLIPModel
+
+    folder = cc.write_hf_clip(tmp_path / "hf", seed=5, processor=False, eos_token_id=49407)
+    ckpt = clip_formats.read_clip_checkpoint(folder)
+    assert ckpt.text_eos_id == 49407
+    ids = clip_tokenize(PROMPTS, truncation="torchmetrics")[0]
+    assert 49407 not in ids[3].tolist()
+    bare = torch.zeros(1, 77, dtype=torch.long)
+    bare[0, :4] = torch.tensor([320, 1125, 539, 2368])  # "a photo of cat", no start or end token
+    ref = CLIPModel.from_pretrained(folder).eval()
+    text = clip_text.load_text_transformer(folder)
+    argmax = clip_text.text_transformer_from_state(ckpt.state)
+    with torch.no_grad():
+        for x in (ids, bare):
+            assert _rel(clip_text.encode_text(text, x), ref.get_text_features(input_ids=x).pooler_output) <= 1e-5
+        assert _rel(argmax(ids), text(ids)) <= 1e-6
+        assert _rel(argmax(bare), text(bare)) > 1e-3
+        # a cut prompt's embedding is the start token's output, the same for any cut prompt
+        cut = text(ids)
+        other = text(clip_tokenize(["completely different words " * 30], truncation="torchmetrics")[0])
+    assert _rel(cut[3:4], other) <= 1e-6

@@ -278,8 +278,10 @@ def clip_score(
         first 76 tokens and the end token, as OpenAI's ``clip.tokenize(truncate=True)``
         (Hessel's code) and open_clip. ``"torchmetrics"``: the first 77 ids,
         so the end token is **dropped**, as torchmetrics does
-        (Lightning-AI/torchmetrics#2883); CLIP then pools a word token and the
-        score of those prompts collapses. Offered only to reproduce
+        (Lightning-AI/torchmetrics#2883); CLIP then pools at the start token
+        (49406, the largest id left, and the first end token is absent too),
+        whose output under the causal mask is the same for every prompt, so
+        the score of those prompts no longer depends on their text. Offered only to reproduce
         torchmetrics' numbers; it is not implied by ``convention="torchmetrics"``.
         ``"error"``: refuse such prompts.
     activation : {"quickgelu", "gelu"}, optional

@@ -171,8 +171,11 @@ class _Unwrap(torch.nn.Module):
         return self.model.get_text_features(*a, **k).pooler_output
 
 
-def _torchmetrics(data, prompts, images=None, processor=None):
+def _torchmetrics(data, prompts, images=None, processor=None, per_sample=False):
+    """torchmetrics' functional clip_score (clipped mean) or, with ``per_sample``, the per-pair
+    ``100 * cos`` its ``_clip_score_update`` computes before the mean and the clip."""
     from torchmetrics.functional.multimodal import clip_score as tm_clip_score
+    from torchmetrics.functional.multimodal.clip_score import _clip_score_update
     from transformers import CLIPModel
 
     model = _Unwrap(CLIPModel.from_pretrained(data["hf"]).eval())
@@ -183,6 +186,8 @@ def _torchmetrics(data, prompts, images=None, processor=None):
         images = [torch.from_numpy(np.array(Image.open(f))).permute(2, 0, 1).contiguous() for f in data["files"]]
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # torchmetrics' "longer than 77" notice
+        if per_sample:
+            return _clip_score_update(images, prompts, model, processor)[0].double().numpy()
         return float(tm_clip_score(images, prompts, model_name_or_path=lambda: (model, processor)))
 
 
@@ -196,11 +201,24 @@ def test_equals_torchmetrics_within_its_convention(data):
                       progress=False, device="cpu", n_boot=0)
     assert r.model_format == "hf" and r.truncation["n_truncated"] == 1
     assert abs(r.value - ref) <= TOL * 100
-    assert ref > 0  # the check is not the trivial clipped 0
-    # per-sample: torchmetrics on one pair at a time
-    for i in (0, 1, 3):
-        one = _torchmetrics(dict(data, files=[files[i]]), [plain[i]])
-        assert abs(max(r.per_sample[i], 0.0) - one) <= TOL * 100
+    # per pair, before torchmetrics' mean and clip
+    per = _torchmetrics(dict(data, files=files), plain, per_sample=True)
+    assert np.abs(r.per_sample - per).max() <= TOL * 100
+    assert (per < 0).any() and (per > 0).any()
+
+
+@pytest.mark.reference
+def test_equals_torchmetrics_with_first_end_token_pooling(data, tmp_path):
+    # a config with eos_token_id = 49407 (transformers pools at the first end token): read from
+    # config.json, it matches too
+    folder = cc.write_hf_clip(tmp_path / "hf49407", seed=14, eos_token_id=49407)
+    sub = dict(data, hf=folder, files=data["files"][3:5])
+    prompts = PROMPTS[3:5]  # the empty prompt and the long one
+    per = _torchmetrics(sub, prompts, per_sample=True)
+    r = gm.clip_score(sub["files"], prompts, model=folder, convention="torchmetrics", truncation="torchmetrics",
+                      progress=False, device="cpu", n_boot=0)
+    assert np.abs(r.per_sample - per).max() <= TOL * 100
+    assert abs(r.value - max(per.mean(), 0.0)) <= TOL * 100
 
 
 # ----------------------------------------------------------------------------
@@ -230,7 +248,8 @@ def test_dropped_end_token_changes_the_score(data, ours, hessel_ref):
     # and torchmetrics itself (which drops it) differs from the end-token-keeping score
     keep = gm.clip_score(data["files"][i:i + 1], [LONG], model=data["hf"], convention="torchmetrics",
                          progress=False, device="cpu", n_boot=0)
-    assert abs(keep.value - _torchmetrics(dict(data, files=data["files"][i:i + 1]), [LONG])) > 100 * TOL
+    cut = _torchmetrics(dict(data, files=data["files"][i:i + 1]), [LONG], per_sample=True)
+    assert abs(keep.per_sample[0] - cut[0]) > 100 * TOL * 100
 
 
 def test_hf_tokenizer_on_curly_quotes_changes_the_score(data):
@@ -239,8 +258,8 @@ def test_hf_tokenizer_on_curly_quotes_changes_the_score(data):
     assert "\u201c" in PROMPTS[i]
     ours = gm.clip_score(data["files"][i:i + 1], PROMPTS[i:i + 1], model=data["hf"], convention="torchmetrics",
                          progress=False, device="cpu", n_boot=0)
-    ref = _torchmetrics(dict(data, files=data["files"][i:i + 1]), PROMPTS[i:i + 1])
-    assert abs(ours.value - ref) > 100 * TOL * 100
+    ref = _torchmetrics(dict(data, files=data["files"][i:i + 1]), PROMPTS[i:i + 1], per_sample=True)
+    assert abs(ours.per_sample[0] - ref[0]) > 100 * TOL * 100
     # because the ids differ (the plain prompts above agree with torchmetrics)
     ours_ids, report = gm.clip_tokenize(PROMPTS[i:i + 1])
     hf_ids = cc.hf_clip_tokenizer()(PROMPTS[i])["input_ids"]
@@ -276,11 +295,12 @@ def test_torchvision_image_processor_changes_torchmetrics(data):
 
     fast = CLIPProcessor.from_pretrained(data["hf"])
     assert type(fast.image_processor).__name__ == "CLIPImageProcessor"
-    prompts = PROMPTS[:3]
-    files = data["files"][:3]
-    a = _torchmetrics(dict(data, files=files), prompts)
-    b = _torchmetrics(dict(data, files=files), prompts, processor=fast)
-    assert abs(a - b) > 10 * TOL
+    keep = [0, 1, 5]  # resized images (240 x 320, 300 x 412, 331 x 500)
+    prompts = [PROMPTS[i] for i in keep]
+    files = [data["files"][i] for i in keep]
+    a = _torchmetrics(dict(data, files=files), prompts, per_sample=True)
+    b = _torchmetrics(dict(data, files=files), prompts, processor=fast, per_sample=True)
+    assert np.abs(a - b).max() > TOL * 100  # more than the parity tolerance above
 
 
 def test_crop_rounding_matters_on_some_sizes(data, ours):
