@@ -77,6 +77,7 @@ from pathlib import Path
 __all__ = [
     "CONTEXT_LENGTH",
     "NORMALISATION",
+    "NORMALISATIONS",
     "TRUNCATIONS",
     "VOCAB_FILENAME",
     "VOCAB_SHA256",
@@ -98,6 +99,13 @@ CONTEXT_LENGTH = 77
 #: What :func:`normalize` does, as recorded in every report.
 NORMALISATION = ("ftfy.fix_text; html.unescape twice; strip; whitespace runs to one space; lower-case "
                  "(OpenAI simple_tokenizer basic_clean + whitespace_clean)")
+#: ``normalisation=`` choices: OpenAI's / open_clip's (the default), or transformers' fast
+#: ``CLIPTokenizer``'s, which PickScore and torchmetrics use.
+NORMALISATIONS = {
+    "openai": NORMALISATION,
+    "hf": "unicodedata NFC; whitespace runs to one space; lower-case; no ftfy, no html.unescape "
+          "(transformers CLIPTokenizer, tokenizers backend)",
+}
 #: ``truncation=`` rules and what each does to a prompt longer than the context.
 TRUNCATIONS = {
     "keep-end": "first context_length - 1 ids, then the end token (open_clip tokenize; OpenAI "
@@ -108,8 +116,11 @@ TRUNCATIONS = {
 }
 _N_MERGES = 49152 - 256 - 2  # merges used by OpenAI: the file's lines 1 .. 48894
 _SOT, _EOT = "<start_of_text>", "<end_of_text>"  # open_clip's spelling
-# open_clip's pre-tokeniser (OpenAI's with its own special-token spelling)
-_PATTERN = _SOT + "|" + _EOT + r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
+_WORDS = r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
+# open_clip's pre-tokeniser (OpenAI's with open_clip's special-token spelling), case-insensitive;
+# transformers' spells the special tokens as OpenAI does and is case-sensitive
+_PATTERNS = {"openai": (_SOT + "|" + _EOT + _WORDS, True),
+             "hf": (r"<\|startoftext\|>|<\|endoftext\|>" + _WORDS, False)}
 
 
 def _byte_alphabet() -> dict:
@@ -152,8 +163,19 @@ def vocab_path() -> Path:
     )
 
 
-def normalize(text: str) -> str:
-    """OpenAI's prompt normalisation (see :data:`NORMALISATION`)."""
+def normalize(text: str, *, normalisation: str = "openai") -> str:
+    """OpenAI's prompt normalisation (see :data:`NORMALISATION`), or transformers' (``"hf"``).
+
+    transformers' fast tokenizer applies NFC, replaces each run of ``\\s`` by one
+    space and lower-cases (``tokenizers`` ``normalizers.Sequence``); leading and
+    trailing spaces are then dropped by the pre-tokeniser, so they do not matter.
+    """
+    if normalisation == "hf":
+        import unicodedata
+
+        import regex  # Unicode White_Space, as the Rust regex's \s (Python's re adds \x1c-\x1f)
+
+        return regex.sub(r"\p{White_Space}+", " ", unicodedata.normalize("NFC", text)).lower()
     import ftfy
 
     text = ftfy.fix_text(text)
@@ -232,7 +254,7 @@ class CLIPTokenizer:
         A file whose sha256 differs from ``expected_sha256``.
     """
 
-    def __init__(self, vocab=None, *, expected_sha256: str | None = VOCAB_SHA256):
+    def __init__(self, vocab=None, *, expected_sha256: str | None = VOCAB_SHA256, normalisation: str = "openai"):
         from genmetrics_nb.util.io import sha256_file
 
         if vocab is None:
@@ -269,8 +291,15 @@ class CLIPTokenizer:
         self.vocab_size = len(self.encoder)
         self.vocab_sha256 = digest
         self.vocab_source = source
-        self._pattern = regex.compile(_PATTERN, regex.IGNORECASE)
-        self._cache = {_SOT: [self.sot_id], _EOT: [self.eot_id]}
+        if normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {tuple(NORMALISATIONS)}, got {normalisation!r}")
+        self.normalisation = normalisation
+        pattern, ignore_case = _PATTERNS[normalisation]
+        self._pattern = regex.compile(pattern, regex.IGNORECASE if ignore_case else 0)
+        if normalisation == "hf":  # transformers' special-token spelling
+            self.encoder["<|startoftext|>"], self.encoder["<|endoftext|>"] = self.sot_id, self.eot_id
+        self._cache = {_SOT: [self.sot_id], _EOT: [self.eot_id]} if normalisation == "openai" else \
+            {"<|startoftext|>": [self.sot_id], "<|endoftext|>": [self.eot_id]}
 
     # ------------------------------------------------------------------
     def _bpe(self, word: str) -> list:
@@ -306,7 +335,7 @@ class CLIPTokenizer:
         if not isinstance(text, str):
             raise TypeError(f"a prompt must be a str, got {type(text).__name__}")
         ids = []
-        for token in self._pattern.findall(normalize(text)):
+        for token in self._pattern.findall(normalize(text, normalisation=self.normalisation)):
             ids.extend(self._bpe("".join(self.byte_encoder[b] for b in token.encode("utf-8"))))
         return ids
 
@@ -357,7 +386,8 @@ class CLIPTokenizer:
                     f[-1] = self.eot_id
             ids[i, :len(f)] = torch.tensor(f, dtype=torch.long)
         report = TokenizerReport(
-            vocab_sha256=self.vocab_sha256, vocab_source=self.vocab_source, normalisation=NORMALISATION,
+            vocab_sha256=self.vocab_sha256, vocab_source=self.vocab_source,
+            normalisation=NORMALISATIONS[self.normalisation],
             context_length=context_length, truncation=truncation, truncation_rule=TRUNCATIONS[truncation],
             n_prompts=len(texts), n_truncated=len(long), truncated=tuple(long),
             truncated_prompts=tuple(texts[i] for i in long), n_tokens=tuple(len(f) for f in framed),
@@ -368,17 +398,18 @@ class CLIPTokenizer:
 _DEFAULT: dict = {}
 
 
-def get_tokenizer(vocab=None, *, expected_sha256: str | None = VOCAB_SHA256) -> CLIPTokenizer:
-    """A :class:`CLIPTokenizer`; the default one (open_clip's vocabulary) is built once and reused."""
+def get_tokenizer(vocab=None, *, expected_sha256: str | None = VOCAB_SHA256,
+                  normalisation: str = "openai") -> CLIPTokenizer:
+    """A :class:`CLIPTokenizer`; those over open_clip's vocabulary are built once and reused."""
     if vocab is not None or expected_sha256 != VOCAB_SHA256:
-        return CLIPTokenizer(vocab, expected_sha256=expected_sha256)
-    if "tok" not in _DEFAULT:
-        _DEFAULT["tok"] = CLIPTokenizer()
-    return _DEFAULT["tok"]
+        return CLIPTokenizer(vocab, expected_sha256=expected_sha256, normalisation=normalisation)
+    if normalisation not in _DEFAULT:
+        _DEFAULT[normalisation] = CLIPTokenizer(normalisation=normalisation)
+    return _DEFAULT[normalisation]
 
 
 def clip_tokenize(texts, *, context_length: int = CONTEXT_LENGTH, truncation: str = "keep-end", vocab=None,
-                  expected_sha256: str | None = VOCAB_SHA256):
+                  expected_sha256: str | None = VOCAB_SHA256, normalisation: str = "openai"):
     """Token ids of prompts for OpenAI / open_clip CLIP text towers, with a report.
 
     Parameters
@@ -395,6 +426,12 @@ def clip_tokenize(texts, *, context_length: int = CONTEXT_LENGTH, truncation: st
         ``bpe_simple_vocab_16e6.txt.gz`` (default: open_clip's copy).
     expected_sha256 : str or None
         Required sha256 of ``vocab`` (default: the published file's).
+    normalisation : {"openai", "hf"}
+        ``"openai"`` (default): ftfy, HTML unescaping twice, whitespace, lower
+        case, as OpenAI and open_clip. ``"hf"``: NFC, whitespace, lower case,
+        as transformers' fast ``CLIPTokenizer`` (PickScore, torchmetrics);
+        curly quotes, ligatures, full-width letters and HTML entities then give
+        other ids.
 
     Returns
     -------
@@ -417,5 +454,5 @@ def clip_tokenize(texts, *, context_length: int = CONTEXT_LENGTH, truncation: st
     >>> report.n_truncated
     0
     """
-    tok = get_tokenizer(vocab, expected_sha256=expected_sha256)
+    tok = get_tokenizer(vocab, expected_sha256=expected_sha256, normalisation=normalisation)
     return tok(texts, context_length=context_length, truncation=truncation)

@@ -150,3 +150,28 @@ def test_hf_fast_tokenizer_lacks_the_normalisation(tok):
         text = EDGE_CASES[case]
         ours = tok([text])
         assert hf(text)["input_ids"] != ours[0][0][: ours[1].n_tokens[0]].tolist(), case
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("case", [c for c in EDGE_CASES if c != "special text"])
+def test_hf_normalisation_equals_transformers(case):
+    # normalisation="hf" reproduces transformers' fast CLIPTokenizer (truncation=True,
+    # max_length=77 keeps the end token, as keep-end does); open_clip's special-token
+    # spelling is left out (transformers spells them <|startoftext|>, <|endoftext|>)
+    from genmetrics_nb.testing.clip_checkpoint import hf_clip_tokenizer
+
+    hf = hf_clip_tokenizer()
+    text = EDGE_CASES[case]
+    ids, report = gm.clip_tokenize([text], normalisation="hf")
+    want = hf(text, truncation=True, max_length=77)["input_ids"]
+    assert ids[0][: len(want)].tolist() == want and int(ids[0][len(want):].abs().sum()) == 0
+    assert "no ftfy" in report.normalisation
+
+
+def test_hf_normalisation_differs_where_ftfy_acts():
+    for case in ("curly quotes", "ligatures", "full-width", "html entities", "mojibake"):
+        a = gm.clip_tokenize([EDGE_CASES[case]])[0]
+        b = gm.clip_tokenize([EDGE_CASES[case]], normalisation="hf")[0]
+        assert not torch.equal(a, b), case
+    with pytest.raises(ValueError, match="normalisation must be one of"):
+        gm.clip_tokenize(["x"], normalisation="nfkc")

@@ -223,6 +223,7 @@ def clip_score(
     convention: str = "hessel2021",
     prefix: str | None = None,
     truncation: str = "keep-end",
+    normalisation: str = "openai",
     activation: str | None = None,
     crop: str | None = None,
     weights_sha256: str | None = None,
@@ -284,6 +285,13 @@ def clip_score(
         the score of those prompts no longer depends on their text. Offered only to reproduce
         torchmetrics' numbers; it is not implied by ``convention="torchmetrics"``.
         ``"error"``: refuse such prompts.
+    normalisation : {"openai", "hf"}
+        Prompt normalisation before BPE. ``"openai"`` (default, every
+        convention): ftfy, HTML unescaping twice, whitespace, lower case, as
+        OpenAI's and open_clip's tokenizers. ``"hf"``: NFC, whitespace, lower
+        case, as transformers' fast ``CLIPTokenizer`` (what torchmetrics and
+        PickScore use); curly quotes, ligatures, full-width letters and HTML
+        entities then tokenise differently. Offered to reproduce those numbers.
     activation : {"quickgelu", "gelu"}, optional
         For open_clip state dicts, whose files do not say.
     crop : {"round", "floor"}, optional
@@ -331,7 +339,8 @@ def clip_score(
       every convention. torchmetrics tokenises with transformers'
       ``CLIPTokenizer``, which has neither: prompts with curly quotes,
       ligatures, full-width letters or HTML entities give other ids there
-      (``tests/metrics/text/test_clip_score.py`` shows the score changes).
+      (``tests/metrics/text/test_clip_score.py`` shows the score changes);
+      ``normalisation="hf"`` reproduces it.
     - **Image preprocessing**: Pillow bicubic on 8-bit images, as OpenAI's
       ``clip.load`` transform and transformers' PIL ``CLIPImageProcessor``; a
       tensor resize (HPSv2's ToTensor-first path, or the torchvision
@@ -365,10 +374,11 @@ def clip_score(
     from genmetrics_nb.device import resolve
     from genmetrics_nb.extractors.base import precision_context
     from genmetrics_nb.extractors.clip_model import CROPS, load_clip
-    from genmetrics_nb.extractors.clip_tokenizer import TRUNCATIONS, get_tokenizer
+    from genmetrics_nb.extractors.clip_tokenizer import NORMALISATIONS, TRUNCATIONS, get_tokenizer
 
     conv = CONVENTIONS[check_choice(convention, name="convention", choices=tuple(CONVENTIONS))]
     truncation = check_choice(truncation, name="truncation", choices=tuple(TRUNCATIONS))
+    normalisation = check_choice(normalisation, name="normalisation", choices=tuple(NORMALISATIONS))
     crop = conv.crop if crop is None else check_choice(crop, name="crop", choices=tuple(CROPS))
     if prefix is None:
         prefix = conv.prefix
@@ -396,7 +406,7 @@ def clip_score(
         raise ValueError(f"images holds {img.shape[0]} images but prompts has {len(prompts)} prompts; pass one "
                          "prompt per image, in the images' order (a folder is read in sorted file order)")
 
-    tok = get_tokenizer(vocab)
+    tok = get_tokenizer(vocab, normalisation=normalisation)
     ids, report = tok([prefix + p for p in prompts], context_length=clip.text.config.context_length,
                       truncation=truncation)
     from tqdm.auto import tqdm

@@ -260,6 +260,10 @@ def test_hf_tokenizer_on_curly_quotes_changes_the_score(data):
                          progress=False, device="cpu", n_boot=0)
     ref = _torchmetrics(dict(data, files=data["files"][i:i + 1]), PROMPTS[i:i + 1], per_sample=True)
     assert abs(ours.per_sample[0] - ref[0]) > 100 * TOL * 100
+    # transformers' normalisation reproduces it
+    hf = gm.clip_score(data["files"][i:i + 1], PROMPTS[i:i + 1], model=data["hf"], convention="torchmetrics",
+                       normalisation="hf", progress=False, device="cpu", n_boot=0)
+    assert abs(hf.per_sample[0] - ref[0]) <= TOL * 100 and "no ftfy" in hf.tokenizer["normalisation"]
     # because the ids differ (the plain prompts above agree with torchmetrics)
     ours_ids, report = gm.clip_tokenize(PROMPTS[i:i + 1])
     hf_ids = cc.hf_clip_tokenizer()(PROMPTS[i])["input_ids"]
