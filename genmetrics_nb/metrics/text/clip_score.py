@@ -7,8 +7,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from genmetrics_nb import sources
 from genmetrics_nb.metrics.result import Result
+from genmetrics_nb.metrics.text.pairs import check_prompts, pair_cosines, truncation_summary
 from genmetrics_nb.util.checks import check_choice, check_int, check_probability
 
 __all__ = ["CONVENTIONS", "ClipScoreResult", "Convention", "clip_score", "score_from_cosines"]
@@ -192,29 +192,6 @@ class ClipScoreResult(Result):
         return None if self.interval is None else self.interval.high
 
 
-def _truncation_summary(report) -> dict:
-    """The report without the per-prompt token counts (their maximum instead)."""
-    out = {k: v for k, v in report.to_dict().items() if k != "n_tokens"}
-    out["max_tokens"] = max(report.n_tokens, default=0)
-    return out
-
-
-def _check_prompts(prompts) -> list:
-    if isinstance(prompts, str):
-        raise TypeError("prompts must be a sequence of strings, one per image; wrap a single prompt in a list")
-    try:
-        prompts = list(prompts)
-    except TypeError:
-        raise TypeError(f"prompts must be a sequence of strings, one per image, got {type(prompts).__name__}") \
-            from None
-    bad = [i for i, p in enumerate(prompts) if not isinstance(p, str)]
-    if bad:
-        raise TypeError(f"prompts must all be str; prompt {bad[0]} is {type(prompts[bad[0]]).__name__}")
-    if not prompts:
-        raise ValueError("prompts is empty; pass one prompt per image")
-    return prompts
-
-
 def clip_score(
     images,
     prompts,
@@ -369,12 +346,9 @@ def clip_score(
     >>> score_from_cosines([0.31, 0.25], "hessel2021")[1]
     0.7
     """
-    import torch
-
     from genmetrics_nb.device import resolve
-    from genmetrics_nb.extractors.base import precision_context
     from genmetrics_nb.extractors.clip_model import CROPS, load_clip
-    from genmetrics_nb.extractors.clip_tokenizer import NORMALISATIONS, TRUNCATIONS, get_tokenizer
+    from genmetrics_nb.extractors.clip_tokenizer import NORMALISATIONS, TRUNCATIONS
 
     conv = CONVENTIONS[check_choice(convention, name="convention", choices=tuple(CONVENTIONS))]
     truncation = check_choice(truncation, name="truncation", choices=tuple(TRUNCATIONS))
@@ -389,36 +363,16 @@ def clip_score(
     batch_size = check_int(batch_size, name="batch_size", minimum=1)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an int, got {seed!r}")
-    prompts = _check_prompts(prompts)
+    prompts = check_prompts(prompts)
 
     dev = resolve(device)
     clip = load_clip(conv.model if model is None else model, activation=activation, crop=crop, device=dev,
                      weights_sha256=weights_sha256)
-    feats, prov = sources.features_of(
-        images, name="images", metric="clip_score", extractor=clip.image, output="embedding",
-        batch_size=batch_size, device=dev, value_range=value_range, cache=cache, progress=progress,
+    cos, report, prov = pair_cosines(
+        images, prompts, clip=clip, metric="clip_score", prefix=prefix, truncation=truncation,
+        normalisation=normalisation, vocab=vocab, batch_size=batch_size, device=dev, value_range=value_range,
+        cache=cache, progress=progress,
     )  # fmt: skip
-    img = torch.as_tensor(np.asarray(feats) if not torch.is_tensor(feats) else feats).to(torch.float64)
-    if img.ndim != 2 or img.shape[1] != clip.image.dims["embedding"]:
-        raise ValueError(f"images gave features of shape {tuple(img.shape)}; {clip.name} embeds images in "
-                         f"{clip.image.dims['embedding']} dimensions")
-    if img.shape[0] != len(prompts):
-        raise ValueError(f"images holds {img.shape[0]} images but prompts has {len(prompts)} prompts; pass one "
-                         "prompt per image, in the images' order (a folder is read in sorted file order)")
-
-    tok = get_tokenizer(vocab, normalisation=normalisation)
-    ids, report = tok([prefix + p for p in prompts], context_length=clip.text.config.context_length,
-                      truncation=truncation)
-    from tqdm.auto import tqdm
-
-    chunks = []
-    with torch.no_grad(), precision_context("fp32", dev):
-        for s in tqdm(range(0, ids.shape[0], batch_size), desc="clip_score text", disable=not progress,
-                      leave=False):
-            chunks.append(clip.text(ids[s:s + batch_size].to(dev)).float().cpu())
-    txt = torch.cat(chunks).to(torch.float64)
-    img = img.cpu()
-    cos = ((img / img.norm(dim=1, keepdim=True)) * (txt / txt.norm(dim=1, keepdim=True))).sum(1).numpy()
     per, value = score_from_cosines(cos, conv.name)
     interval = None
     if n_boot > 0:
@@ -427,7 +381,7 @@ def clip_score(
         value=value, convention=conv.name, scale=conv.scale, clip=conv.clip, prefix=prefix,
         per_sample=per, cosine=cos, interval=interval, n=len(prompts), model=clip.name,
         weights_sha256=clip.weights_sha256, model_format=clip.format,
-        tokenizer=report.fingerprint(), truncation=_truncation_summary(report),
+        tokenizer=report.fingerprint(), truncation=truncation_summary(report),
         preprocessing=prov.get("spec") if prov.get("spec") is not None else None,
     )
 
