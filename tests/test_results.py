@@ -76,6 +76,9 @@ CASES = {
                                                     num_classes=2, progress=False),
     "clip_score": lambda: gm.clip_score(_images(0, size=40), ["a cat", "a dog", "a car"], model=_clip_file(),
                                         n_boot=20, device="cpu", progress=False),
+    "pickscore": lambda: gm.pickscore(_images(0, size=40), ["a cat", "a cat", "a dog"], model=_clip_file(),
+                                      expected_sha256=gm.weights.sha256_file(_clip_file()), n_boot=20,
+                                      device="cpu", progress=False),
     "ppl": lambda: gm.ppl(gm.zoo.load_generator(device="cpu"), num_samples=8, distance=_squared_l2,
                           batch_size=8, device="cpu", progress=False),
 }

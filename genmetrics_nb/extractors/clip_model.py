@@ -52,7 +52,7 @@ CLIP_MODELS = {"ViT-B-32": "ViT-B/32", "ViT-B-16": "ViT-B/16", "ViT-L-14": "ViT-
                "ViT-L-14-336px": "ViT-L/14@336px"}
 #: ``crop=`` rules of the centre crop.
 CROPS = {"round": "torchvision CenterCrop: offsets round((h - S) / 2), ties to even (OpenAI, Hessel et al.)",
-         "floor": "transformers CLIPImageProcessor: offsets (h - S) // 2 (torchmetrics)"}
+         "floor": "transformers CLIPImageProcessor: floor offsets (h - S) // 2 (torchmetrics, PickScore)"}
 
 
 def _pillow_order() -> str:

@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from genmetrics_nb.metrics.result import Result
-from genmetrics_nb.metrics.text.pairs import check_prompts, pair_cosines, truncation_summary
+from genmetrics_nb.metrics.text.pairs import check_prompts, mean_interval, pair_cosines, truncation_summary
 from genmetrics_nb.util.checks import check_choice, check_int, check_probability
 
 __all__ = ["CONVENTIONS", "ClipScoreResult", "Convention", "clip_score", "score_from_cosines"]
@@ -95,26 +95,6 @@ def score_from_cosines(cos, convention: str = "hessel2021"):
     if conv.clip == "mean":
         value = max(value, 0.0)
     return per, value
-
-
-def _bootstrap_interval(per: np.ndarray, *, clip_mean: bool, n_boot: int, ci: float, seed: int):
-    """Percentile interval of the (clipped) mean over resampled pairs, drawn in blocks of 256 resamples."""
-    from genmetrics_nb.metrics.distribution.bootstrap import Interval
-
-    n = per.shape[0]
-    rng = np.random.default_rng(seed)
-    reps = np.empty(n_boot)
-    for s in range(0, n_boot, 256):
-        k = min(256, n_boot - s)
-        idx = rng.integers(0, n, size=(k, n))
-        reps[s:s + k] = per[idx].mean(axis=1)
-    value = float(per.mean())
-    if clip_mean:
-        reps, value = np.maximum(reps, 0.0), max(value, 0.0)
-    low, high = np.quantile(reps, [(1.0 - ci) / 2.0, (1.0 + ci) / 2.0])  # percentile interval
-    return Interval(name="CLIPScore", value=value, low=float(low), high=float(high),
-                    std=float(reps.std(ddof=1)) if n_boot > 1 else float("nan"),
-                    bias=float(reps.mean() - value), ci=ci, method="percentile")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -376,7 +356,7 @@ def clip_score(
     per, value = score_from_cosines(cos, conv.name)
     interval = None
     if n_boot > 0:
-        interval = _bootstrap_interval(per, clip_mean=conv.clip == "mean", n_boot=n_boot, ci=ci, seed=seed)
+        interval = mean_interval(per, clip_mean=conv.clip == "mean", n_boot=n_boot, ci=ci, seed=seed)
     return ClipScoreResult(
         value=value, convention=conv.name, scale=conv.scale, clip=conv.clip, prefix=prefix,
         per_sample=per, cosine=cos, interval=interval, n=len(prompts), model=clip.name,
