@@ -13,7 +13,6 @@ Outside references, each on a random-weight file in the publisher's own format:
 """
 from __future__ import annotations
 
-import json
 import warnings
 
 import pytest
