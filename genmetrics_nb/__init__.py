@@ -46,6 +46,7 @@ _EXPORTS = {
     "clip_tokenize": "genmetrics_nb.extractors.clip_tokenizer:clip_tokenize",
     "clip_score": "genmetrics_nb.metrics.text.clip_score:clip_score",
     "pickscore": "genmetrics_nb.metrics.text.pickscore:pickscore",
+    "hpsv2": "genmetrics_nb.metrics.text.hpsv2:hpsv2",
     # segmentation scores
     "ConfusionMatrix": "genmetrics_nb.metrics.segmentation.confusion:ConfusionMatrix",
     "fcn_score": "genmetrics_nb.metrics.segmentation.fcn_score:fcn_score",

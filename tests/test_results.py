@@ -52,6 +52,16 @@ def _clip_file() -> str:
     return str(write_openai_clip(Path(tempfile.mkdtemp()) / "clip-tiny.pt", cfg, vocab_size=49408))
 
 
+@functools.lru_cache(maxsize=None)
+def _hps_file() -> str:
+    """A tiny random open_clip state dict with ViT-H-14's head widths (80 image, 64 text) for gm.hpsv2."""
+    from genmetrics_nb.extractors.clip import CLIPVisionConfig
+    from genmetrics_nb.testing.clip_checkpoint import write_open_clip
+
+    cfg = CLIPVisionConfig(width=80, layers=1, patch_size=16, image_size=32, embed_dim=32)
+    return str(write_open_clip(Path(tempfile.mkdtemp()) / "hps-tiny.bin", cfg, safetensors=False))
+
+
 CASES = {
     "psnr": lambda: gm.psnr(_images(0), _images(1), data_range=255),
     "ssim": lambda: gm.ssim(_images(0), _images(1), data_range=255),
@@ -79,6 +89,9 @@ CASES = {
     "pickscore": lambda: gm.pickscore(_images(0, size=40), ["a cat", "a cat", "a dog"], model=_clip_file(),
                                       expected_sha256=gm.weights.sha256_file(_clip_file()), n_boot=20,
                                       device="cpu", progress=False),
+    "hpsv2": lambda: gm.hpsv2(_images(0, size=40), ["a cat", "a dog", "a car"], model=_hps_file(),
+                              expected_sha256=gm.weights.sha256_file(_hps_file()), n_boot=20, device="cpu",
+                              progress=False),
     "ppl": lambda: gm.ppl(gm.zoo.load_generator(device="cpu"), num_samples=8, distance=_squared_l2,
                           batch_size=8, device="cpu", progress=False),
 }

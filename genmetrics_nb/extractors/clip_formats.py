@@ -142,7 +142,8 @@ def _load_file(path: str) -> dict:
     return read_openai_checkpoint(path)  # TorchScript or torch.save'd (optionally {"state_dict": ...})
 
 
-def read_clip_checkpoint(path, *, activation: str | None = None) -> CLIPCheckpoint:
+def read_clip_checkpoint(path, *, activation: str | None = None, vision_head_width: int | None = None,
+                         text_head_width: int | None = None) -> CLIPCheckpoint:
     """Read a CLIP checkpoint of OpenAI, open_clip or transformers into OpenAI's key names.
 
     Parameters
@@ -156,6 +157,9 @@ def read_clip_checkpoint(path, *, activation: str | None = None) -> CLIPCheckpoi
     activation : {"quickgelu", "gelu"}, optional
         The MLP activation; default: what the format says (see the module
         docstring). Required for an open_clip state dict without its config.
+    vision_head_width, text_head_width : int, optional
+        Width of each attention head when the caller knows the architecture
+        (open_clip's ViT-H/14: 80 and 64); default: the file's config, else 64.
 
     Returns
     -------
@@ -168,6 +172,7 @@ def read_clip_checkpoint(path, *, activation: str | None = None) -> CLIPCheckpoi
         cannot be decided, or one that contradicts the file's config.
     """
     _check_activation(activation)
+    given = {"vision": vision_head_width, "text": text_head_width}
     path = Path(os.fspath(path))
     config = {}
     if path.is_dir():
@@ -230,7 +235,7 @@ def read_clip_checkpoint(path, *, activation: str | None = None) -> CLIPCheckpoi
         if "visual.conv1.weight" in state:
             vision_heads = int(state["visual.conv1.weight"].shape[0]) // int(vc.get("head_width", 64))
         text_heads = int(tc.get("heads", 8))  # open_clip's CLIPTextCfg default
-    elif fmt != "openai" and "visual.conv1.weight" in state:
+    elif fmt != "openai" and "visual.conv1.weight" in state and given["vision"] is None:
         width = int(state["visual.conv1.weight"].shape[0])
         if width in _NOT_64_WIDE or width % 64:
             raise ValueError(
@@ -243,5 +248,15 @@ def read_clip_checkpoint(path, *, activation: str | None = None) -> CLIPCheckpoi
             f"activation={activation!r}, but {str(weights)!r} ({fmt} format) declares {declared!r}; "
             "drop activation= to use the file's"
         )
+    widths = {"vision": ("visual.conv1.weight", 0), "text": ("token_embedding.weight", 1)}
+    heads = {"vision": vision_heads, "text": text_heads}
+    for tower, head_width in given.items():
+        key, axis = widths[tower]
+        if head_width is not None and key in state:
+            width = int(state[key].shape[axis])
+            if width % int(head_width):
+                raise ValueError(f"{str(weights)!r}: {tower} width {width} is not a multiple of "
+                                 f"{tower}_head_width={head_width}")
+            heads[tower] = width // int(head_width)
     return CLIPCheckpoint(state=state, format=fmt, activation=activation or declared, path=str(weights),
-                          vision_heads=vision_heads, text_heads=text_heads, text_eos_id=text_eos_id)
+                          vision_heads=heads["vision"], text_heads=heads["text"], text_eos_id=text_eos_id)

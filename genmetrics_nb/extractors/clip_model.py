@@ -44,12 +44,18 @@ import dataclasses
 import os
 from pathlib import Path
 
-__all__ = ["CLIP_MODELS", "CROPS", "LoadedCLIP", "build_vit_b16", "build_vit_b32", "build_vit_l14", "load_clip",
-           "openai_clip_preprocess"]
+__all__ = ["CLIP_MODELS", "CROPS", "RESIZES", "LoadedCLIP", "build_vit_b16", "build_vit_b32", "build_vit_l14",
+           "load_clip", "openai_clip_preprocess"]
 
 #: OpenAI's CLIP ViTs in the weights manifest (name -> OpenAI's ``clip.load`` name).
 CLIP_MODELS = {"ViT-B-32": "ViT-B/32", "ViT-B-16": "ViT-B/16", "ViT-L-14": "ViT-L/14",
                "ViT-L-14-336px": "ViT-L/14@336px"}
+#: ``resize=`` rules of :func:`openai_clip_preprocess`.
+RESIZES = {
+    "pil": "Pillow BICUBIC on uint8 (OpenAI clip.load, Hessel et al., transformers' PIL CLIPImageProcessor)",
+    "tensor": "x / 255 first, then torchvision resize of the float tensor, BICUBIC, antialias=True "
+              "(HPSv2's ToTensor-then-Resize, as torchvision >= 0.17 runs it); no uint8 rounding",
+}
 #: ``crop=`` rules of the centre crop.
 CROPS = {"round": "torchvision CenterCrop: offsets round((h - S) / 2), ties to even (OpenAI, Hessel et al.)",
          "floor": "transformers CLIPImageProcessor: floor offsets (h - S) // 2 (torchmetrics, PickScore)"}
@@ -62,10 +68,11 @@ def _pillow_order() -> str:
     return "pillow13" if int(PIL.__version__.split(".")[0]) >= 13 else "horizontal-first"
 
 
-def openai_clip_preprocess(x, *, size: int, crop: str = "round"):
+def openai_clip_preprocess(x, *, size: int, crop: str = "round", resize: str = "pil"):
     """OpenAI's CLIP preprocessing of ``float32`` 0..255 RGB ``N x 3 x H x W`` (integer values).
 
-    See the module docstring. Returns the normalised ``N x 3 x size x size`` ``float32`` input.
+    See the module docstring. ``resize="tensor"`` is HPSv2's variant (:data:`RESIZES`).
+    Returns the normalised ``N x 3 x size x size`` ``float32`` input.
     """
     import torch
 
@@ -74,19 +81,29 @@ def openai_clip_preprocess(x, *, size: int, crop: str = "round"):
 
     if crop not in CROPS:
         raise ValueError(f"crop must be one of {tuple(CROPS)}, got {crop!r}")
+    if resize not in RESIZES:
+        raise ValueError(f"resize must be one of {tuple(RESIZES)}, got {resize!r}")
     h, w = int(x.shape[-2]), int(x.shape[-1])
+    scale = 255.0
+    if resize == "tensor":
+        x, scale = x.to(torch.float32) / 255.0, 1.0
     if min(h, w) != size:
         if h <= w:
             new = (size, int(size * w / h))
         else:
             new = (int(size * h / w), size)
-        x = pil_bicubic_resize(x, new, order=_pillow_order())
+        if resize == "pil":
+            x = pil_bicubic_resize(x, new, order=_pillow_order())
+        else:
+            import torchvision.transforms.functional as TF
+
+            x = TF.resize(x, list(new), interpolation=TF.InterpolationMode.BICUBIC, antialias=True)
         h, w = new
     if crop == "round":
         top, left = int(round((h - size) / 2.0)), int(round((w - size) / 2.0))
     else:
         top, left = (h - size) // 2, (w - size) // 2
-    x = x[..., top:top + size, left:left + size].to(torch.float32) / 255.0
+    x = x[..., top:top + size, left:left + size].to(torch.float32) / scale
     mean = torch.tensor(CLIP_MEAN, dtype=torch.float32, device=x.device).view(1, 3, 1, 1)
     std = torch.tensor(CLIP_STD, dtype=torch.float32, device=x.device).view(1, 3, 1, 1)
     return (x - mean) / std
@@ -132,7 +149,8 @@ class LoadedCLIP:
 
 def load_clip(model="ViT-B-32", *, activation: str | None = None, crop: str = "round", device="auto",
               weights_sha256: str | None = None, text: bool = True,
-              extractor_name: str | None = None) -> LoadedCLIP:
+              extractor_name: str | None = None, resize: str = "pil", vision_head_width: int | None = None,
+              text_head_width: int | None = None) -> LoadedCLIP:
     """Both CLIP towers from a manifest name or a checkpoint in any publisher's format.
 
     Parameters
@@ -153,6 +171,11 @@ def load_clip(model="ViT-B-32", *, activation: str | None = None, crop: str = "r
         Build the text tower too (default).
     extractor_name : str, optional
         The image extractor's name (default ``"clip-image:<file name>"``).
+    resize : {"pil", "tensor"}
+        :data:`RESIZES`.
+    vision_head_width, text_head_width : int, optional
+        Attention-head widths of an architecture the caller knows (see
+        :func:`~genmetrics_nb.extractors.clip_formats.read_clip_checkpoint`).
 
     Raises
     ------
@@ -182,7 +205,10 @@ def load_clip(model="ViT-B-32", *, activation: str | None = None, crop: str = "r
             "folder; pass a name or the path of a CLIP checkpoint (OpenAI .pt, open_clip .safetensors/.bin, "
             "or a transformers CLIPModel folder)"
         )
-    ckpt = read_clip_checkpoint(path, activation=activation)
+    if resize not in RESIZES:
+        raise ValueError(f"resize must be one of {tuple(RESIZES)}, got {resize!r}")
+    ckpt = read_clip_checkpoint(path, activation=activation, vision_head_width=vision_head_width,
+                                text_head_width=text_head_width)
     digest = sha256_file(ckpt.path)
     if weights_sha256 is not None and digest != weights_sha256:
         raise ValueError(f"model={name!r} has sha256 {digest}, not weights_sha256={weights_sha256!r}; pass the "
@@ -205,7 +231,7 @@ def load_clip(model="ViT-B-32", *, activation: str | None = None, crop: str = "r
     spec = {
         "architecture": f"CLIP VisionTransformer {cfg.to_dict()}, heads {vision.heads}, {ckpt.activation}, float32",
         "input_size": [cfg.image_size, cfg.image_size],
-        "resize": "short side to the input size with Pillow BICUBIC on uint8 (long side int(S * long / short)); "
+        "resize": f"short side to the input size (long side int(S * long / short)) with {RESIZES[resize]}; "
                   "skipped when the short side is the input size",
         "crop": f"centre {cfg.image_size} x {cfg.image_size} after resizing; {CROPS[crop]}",
         "normalize": "float32 x / 255, then CLIP mean/std",
@@ -216,7 +242,7 @@ def load_clip(model="ViT-B-32", *, activation: str | None = None, crop: str = "r
     }
 
     def preprocess(x):
-        return openai_clip_preprocess(x, size=cfg.image_size, crop=crop)
+        return openai_clip_preprocess(x, size=cfg.image_size, crop=crop, resize=resize)
 
     def forward(module, x, names):
         proj = module(x) @ module.proj.to(x.dtype)
