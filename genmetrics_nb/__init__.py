@@ -44,6 +44,11 @@ _EXPORTS = {
     "bootstrap": "genmetrics_nb.metrics.distribution.bootstrap:bootstrap",
     "sfid": "genmetrics_nb.metrics.distribution.sfid:sfid",
     "cmmd": "genmetrics_nb.metrics.distribution.cmmd:cmmd",
+    # text-to-image metrics
+    "clip_tokenize": "genmetrics_nb.extractors.clip_tokenizer:clip_tokenize",
+    "clip_score": "genmetrics_nb.metrics.text.clip_score:clip_score",
+    "pickscore": "genmetrics_nb.metrics.text.pickscore:pickscore",
+    "hpsv2": "genmetrics_nb.metrics.text.hpsv2:hpsv2",
     # segmentation scores
     "ConfusionMatrix": "genmetrics_nb.metrics.segmentation.confusion:ConfusionMatrix",
     "fcn_score": "genmetrics_nb.metrics.segmentation.fcn_score:fcn_score",

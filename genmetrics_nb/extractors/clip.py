@@ -105,6 +105,7 @@ __all__ = [
     "clip_preprocess",
     "load_vision_transformer",
     "read_openai_checkpoint",
+    "vision_transformer_from_state",
 ]
 
 #: Manifest name of OpenAI's ViT-L/14@336px checkpoint.
@@ -216,13 +217,20 @@ VIT_L14_336 = CLIPVisionConfig(width=1024, layers=24, patch_size=14, image_size=
 # ----------------------------------------------------------------------------
 # The network (OpenAI's clip/model.py VisionTransformer, same parameter names)
 # ----------------------------------------------------------------------------
-def build_vision_transformer(config: CLIPVisionConfig):
+def build_vision_transformer(config: CLIPVisionConfig, *, activation: str = "quickgelu", heads: int | None = None):
     """An untrained OpenAI CLIP ``VisionTransformer`` of ``config``; its
-    ``state_dict()`` keys are OpenAI's without the ``visual.`` prefix."""
+    ``state_dict()`` keys are OpenAI's without the ``visual.`` prefix.
+
+    ``activation`` is the MLP's: ``"quickgelu"`` (OpenAI's) or ``"gelu"``
+    (open_clip's non-OpenAI models). ``heads``: attention heads, default
+    ``config.heads`` (OpenAI's ``width // 64``; open_clip's ViT-H/14 has 80-wide heads)."""
     from collections import OrderedDict
 
     import torch
     from torch import nn
+
+    if activation not in ("quickgelu", "gelu"):
+        raise ValueError(f"activation must be 'quickgelu' or 'gelu', got {activation!r}")
 
     class QuickGELU(nn.Module):
         def forward(self, x):
@@ -235,7 +243,7 @@ def build_vision_transformer(config: CLIPVisionConfig):
             self.ln_1 = nn.LayerNorm(width, eps=1e-5)
             self.mlp = nn.Sequential(OrderedDict([
                 ("c_fc", nn.Linear(width, width * 4)),
-                ("gelu", QuickGELU()),
+                ("gelu", QuickGELU() if activation == "quickgelu" else nn.GELU()),
                 ("c_proj", nn.Linear(width * 4, width)),
             ]))
             self.ln_2 = nn.LayerNorm(width, eps=1e-5)
@@ -263,7 +271,8 @@ def build_vision_transformer(config: CLIPVisionConfig):
             self.class_embedding = nn.Parameter(scale * torch.randn(w))
             self.positional_embedding = nn.Parameter(scale * torch.randn(cfg.grid ** 2 + 1, w))
             self.ln_pre = nn.LayerNorm(w, eps=1e-5)
-            self.transformer = Transformer(w, cfg.layers, cfg.heads)
+            self.heads = cfg.heads if heads is None else int(heads)
+            self.transformer = Transformer(w, cfg.layers, self.heads)
             self.ln_post = nn.LayerNorm(w, eps=1e-5)
             self.proj = nn.Parameter(scale * torch.randn(w, cfg.embed_dim))
 
@@ -343,9 +352,21 @@ def load_vision_transformer(path, *, config: CLIPVisionConfig | None = VIT_L14_3
     ValueError
         A file of another architecture, or missing / unexpected / misshapen keys.
     """
+    return vision_transformer_from_state(read_openai_checkpoint(path), config=config, name=os.fspath(path))
+
+
+def vision_transformer_from_state(state: dict, *, config: CLIPVisionConfig | None = None, name: str = "weights",
+                                  activation: str = "quickgelu", heads: int | None = None):
+    """The image tower of a state dict with OpenAI's keys (see :func:`load_vision_transformer`).
+
+    ``state`` may come from any publisher's format once renamed
+    (:func:`genmetrics_nb.extractors.clip_formats.read_clip_checkpoint`);
+    ``activation`` is its MLP activation and ``heads`` its number of
+    attention heads (default ``width // 64``).
+    """
     import torch
 
-    state = read_openai_checkpoint(path)
+    path = name
     found = CLIPVisionConfig.from_state_dict(state, name=f"weights={os.fspath(path)!r}")
     if config is not None and found != config:
         raise ValueError(
@@ -362,7 +383,9 @@ def load_vision_transformer(path, *, config: CLIPVisionConfig | None = VIT_L14_3
             f"weights={os.fspath(path)!r} is not in OpenAI's CLIP ViT format: missing {missing[:5]}, "
             f"unexpected {unexpected[:5]}, wrong shapes {wrong[:5]}"
         )
-    model = build_vision_transformer(found)
+    if heads is not None and found.width % int(heads):
+        raise ValueError(f"weights={os.fspath(path)!r}: width {found.width} is not a multiple of heads={heads}")
+    model = build_vision_transformer(found, activation=activation, heads=heads)
     model.load_state_dict({k[len("visual."):]: v.to(torch.float32) for k, v in visual.items()}, strict=True)
     return model.eval().requires_grad_(False)
 

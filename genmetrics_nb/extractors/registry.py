@@ -13,6 +13,13 @@ Built-in extractors
     (centre square crop, Pillow bicubic to 336 on uint8, CLIP mean/std).
     Outputs ``embedding`` (768, L2-normalised: CMMD's), ``projection`` (768,
     not normalised) and ``cls`` (1024, before the projection).
+``clip-vit-b32``, ``clip-vit-b16``, ``clip-vit-l14``
+    OpenAI CLIP image towers (weights ``ViT-B-32``, ``ViT-B-16``,
+    ``ViT-L-14``) with OpenAI's own ``clip.load`` preprocessing (Pillow
+    bicubic of the short side to 224, then the centre crop; CLIP mean/std),
+    :mod:`genmetrics_nb.extractors.clip_model`. Outputs ``embedding``
+    (512 / 512 / 768, L2-normalised) and ``projection``. ``gm.clip_score``
+    uses the same image towers together with their text towers.
 ``dinov2-vit-s14``, ``dinov2-vit-b14``, ``dinov2-vit-l14``, ``dinov2-vit-g14``
     Meta's DINOv2 backbones (weights ``dinov2_vit{s,b,l,g}14_pretrain``) with
     dgm-eval's preprocessing (Pillow bicubic to 224 on uint8, ImageNet
@@ -308,6 +315,30 @@ register_extractor(
     description="OpenAI CLIP ViT-L/14@336px with CMMD's preprocessing; embedding 768 (L2-normalised), "
                 "projection 768, cls 1024",
     weights="ViT-L-14-336px",
+)
+register_extractor(
+    "clip-vit-b32",
+    "genmetrics_nb.extractors.clip_model:build_vit_b32",
+    outputs=("embedding", "projection"),
+    description="OpenAI CLIP ViT-B/32 image tower with OpenAI's preprocessing (Pillow bicubic "
+                "short side, centre crop); embedding 512 (L2-normalised), projection 512",
+    weights="ViT-B-32",
+)
+register_extractor(
+    "clip-vit-b16",
+    "genmetrics_nb.extractors.clip_model:build_vit_b16",
+    outputs=("embedding", "projection"),
+    description="OpenAI CLIP ViT-B/16 image tower with OpenAI's preprocessing (Pillow bicubic "
+                "short side, centre crop); embedding 512 (L2-normalised), projection 512",
+    weights="ViT-B-16",
+)
+register_extractor(
+    "clip-vit-l14",
+    "genmetrics_nb.extractors.clip_model:build_vit_l14",
+    outputs=("embedding", "projection"),
+    description="OpenAI CLIP ViT-L/14 image tower with OpenAI's preprocessing (Pillow bicubic "
+                "short side, centre crop); embedding 768 (L2-normalised), projection 768",
+    weights="ViT-L-14",
 )
 register_extractor(
     "dinov2-vit-s14",

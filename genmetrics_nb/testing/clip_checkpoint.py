@@ -159,3 +159,133 @@ def install_fake_clip(home, config=None, *, seed: int = 0) -> dict:
     dest = write_openai_clip(Path(home) / "weights" / BUILTIN[WEIGHTS_NAME].filename, config, seed=seed)
     return register_fake_file(home, WEIGHTS_NAME, dest, seed=seed,
                               source="genmetrics_nb.testing.clip_checkpoint.install_fake_clip")
+
+
+def hf_clip_tokenizer():
+    """transformers' ``CLIPTokenizer`` (tokenizers backend) built offline from CLIP's vocabulary.
+
+    The vocabulary and merges are those of ``bpe_simple_vocab_16e6.txt.gz``
+    (read and sha256-checked by :mod:`genmetrics_nb.extractors.clip_tokenizer`),
+    with OpenAI's spelling of the special tokens (``<|startoftext|>`` = 49406,
+    ``<|endoftext|>`` = 49407, also the padding token), as in the
+    ``vocab.json``/``merges.txt`` of the ``openai/clip-vit-*`` hub repositories.
+    """
+    from transformers import CLIPTokenizer as HFCLIPTokenizer
+
+    from genmetrics_nb.extractors.clip_tokenizer import get_tokenizer
+
+    ours = get_tokenizer()
+    vocab = {t: i for t, i in ours.encoder.items() if i < ours.sot_id}
+    vocab.update({"<|startoftext|>": ours.sot_id, "<|endoftext|>": ours.eot_id})
+    merges = [tuple(m) for m, _ in sorted(ours.ranks.items(), key=lambda kv: kv[1])]
+    return HFCLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
+
+
+def text_ready_state_dict(config=None, *, seed: int = 0, **text) -> dict:
+    """:func:`openai_clip_state_dict` with CLIP's full vocabulary (49,408 ids), so that
+    real tokenizer ids can be embedded; the other text sizes stay reduced."""
+    text.setdefault("vocab_size", 49408)
+    return openai_clip_state_dict(config, seed=seed, **text)
+
+
+def write_open_clip(path, config=None, *, seed: int = 0, safetensors: bool = True, **text) -> Path:
+    """A random checkpoint in open_clip's format: the state dict of ``open_clip.model.CLIP``
+    (OpenAI's key names, ``float32``, no ``input_resolution``/``context_length``/
+    ``vocab_size`` scalars), as ``.safetensors`` or a ``torch.save``'d ``.bin``.
+    Which activation it is meant for is not in the file (open_clip's configs say it)."""
+    import torch
+
+    state = {k: v.to(torch.float32) for k, v in text_ready_state_dict(config, seed=seed, **text).items()
+             if k not in ("input_resolution", "context_length", "vocab_size")}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if safetensors:
+        from safetensors.torch import save_file
+
+        save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+    else:
+        with atomic_write(path, suffix=".part") as fh:
+            torch.save(state, fh)
+    return path
+
+
+def hf_clip_config(*, text_width: int = 64, text_layers: int = 1, vision_width: int = 128, vision_layers: int = 2,
+                   patch_size: int = 32, image_size: int = 224, embed_dim: int = 64, hidden_act: str = "quick_gelu",
+                   text_heads: int | None = None, vision_heads: int | None = None, eos_token_id: int = 2):
+    """A reduced transformers ``CLIPConfig`` shaped like the ``openai/clip-vit-*`` hub configs
+    (full 49,408-token vocabulary, context 77, 64-wide heads unless ``*_heads`` say otherwise,
+    ``eos_token_id = 2``: the legacy argmax pooling of those configs; 49407 pools at the first
+    end token, as newer configs do)."""
+    from transformers import CLIPConfig
+
+    text_cfg = dict(vocab_size=49408, hidden_size=text_width, intermediate_size=4 * text_width,
+                    num_hidden_layers=text_layers, num_attention_heads=text_heads or text_width // 64,
+                    max_position_embeddings=77, hidden_act=hidden_act, layer_norm_eps=1e-5,
+                    bos_token_id=0, eos_token_id=eos_token_id, pad_token_id=1, projection_dim=embed_dim)
+    vision_cfg = dict(hidden_size=vision_width, intermediate_size=4 * vision_width,
+                      num_hidden_layers=vision_layers, num_attention_heads=vision_heads or vision_width // 64,
+                      image_size=image_size, patch_size=patch_size, hidden_act=hidden_act,
+                      layer_norm_eps=1e-5, projection_dim=embed_dim)
+    return CLIPConfig(text_config=text_cfg, vision_config=vision_cfg, projection_dim=embed_dim,
+                      logit_scale_init_value=math.log(1 / 0.07))
+
+
+def write_hf_clip(folder, *, seed: int = 0, processor: bool = True, **config) -> Path:
+    """A random transformers ``CLIPModel`` saved with ``save_pretrained`` (``config.json`` +
+    ``model.safetensors``), its own initialisation with every LayerNorm and bias perturbed
+    (so that each tensor changes the outputs); with ``processor``, also the tokenizer files
+    (:func:`hf_clip_tokenizer`) and the PIL ``CLIPImageProcessor`` settings."""
+    import torch
+    from transformers import CLIPModel
+
+    torch.manual_seed(int(seed))  # transformers initialises from the global generator
+    model = CLIPModel(hf_clip_config(**config)).eval()
+    g = torch.Generator().manual_seed(int(seed) + 1)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias") or "norm" in name:
+                p.add_(torch.randn(p.shape, generator=g) * 0.1)
+            if "embedding" in name and p.ndim == 2:
+                p.add_(torch.randn(p.shape, generator=g) * 0.02)
+    folder = Path(folder)
+    model.save_pretrained(folder)
+    if processor:
+        hf_clip_processor(image_size=model.config.vision_config.image_size).save_pretrained(folder)
+    return folder
+
+
+def hf_clip_processor(*, image_size: int = 224):
+    """transformers' ``CLIPProcessor`` with the PIL image backend (``CLIPImageProcessorPil``:
+    Pillow bicubic resize of the short side, centre crop with floor offsets, /255, CLIP
+    mean/std) and :func:`hf_clip_tokenizer`, as the ``openai/clip-vit-*`` repositories
+    configure it."""
+    from transformers import CLIPProcessor
+    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+
+    images = CLIPImageProcessorPil(size={"shortest_edge": image_size},
+                                   crop_size={"height": image_size, "width": image_size})
+    return CLIPProcessor(image_processor=images, tokenizer=hf_clip_tokenizer())
+
+
+def write_open_clip_folder(folder, model_cfg: dict, *, seed: int = 0) -> Path:
+    """An open_clip hub-style folder: ``open_clip_config.json`` (``{"model_cfg": model_cfg}``) and
+    ``open_clip_model.safetensors`` holding a randomly initialised ``open_clip.model.CLIP(**model_cfg)``
+    (open_clip's own initialisation, every LayerNorm and bias then perturbed). Needs open_clip."""
+    import json
+
+    import torch
+    from open_clip.model import CLIP
+    from safetensors.torch import save_file
+
+    torch.manual_seed(int(seed))
+    model = CLIP(**model_cfg)
+    g = torch.Generator().manual_seed(int(seed) + 1)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias") or "ln_" in name:
+                p.add_(torch.randn(p.shape, generator=g) * 0.1)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": model_cfg}, indent=2))
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(folder / "open_clip_model.safetensors"))
+    return folder

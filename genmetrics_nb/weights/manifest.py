@@ -15,9 +15,11 @@ Provenance of the digests (none of these files can be downloaded on the
 machines this package was written on, so the values were not recomputed
 here):
 
-* ``ViT-L-14-336px`` (OpenAI CLIP, for CMMD): OpenAI publishes the sha256
+* ``ViT-B-32``, ``ViT-B-16``, ``ViT-L-14`` and ``ViT-L-14-336px`` (OpenAI
+  CLIP; CMMD uses the image tower of the last, ``gm.clip_score`` both towers
+  of any): OpenAI publishes the sha256
   as the folder name in the URL (``openai/CLIP`` ``clip/clip.py``,
-  ``_MODELS["ViT-L/14@336px"]``; ``clip._download`` and scenic's CLIP
+  ``_MODELS["ViT-L/14@336px"]`` etc.; ``clip._download`` and scenic's CLIP
   loader check the file against it). Size not recorded.
 * ``dinov2_vit{s,b,l,g}14_pretrain`` (DINOv2, for FD_DINOv2): Meta publishes
   no digest and the file names carry none. The full sha256 and byte sizes
@@ -141,9 +143,34 @@ _TV = "https://download.pytorch.org/models/"
 _TV_LICENSE = "BSD-3-Clause (torchvision); trained on ImageNet, whose terms restrict use to non-commercial research"
 _TV_SOURCE = "full sha256 of the file served by download.pytorch.org, from a public weights catalogue; prefix from torchvision's file name"
 
+_OPENAI_CLIP = {  # manifest name -> (_MODELS key, sha256 from the URL's last folder)
+    "ViT-B-32": ("ViT-B/32", "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af"),
+    "ViT-B-16": ("ViT-B/16", "5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f"),
+    "ViT-L-14": ("ViT-L/14", "b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836"),
+}
+
+
+def _openai_clip_entry(name: str, info) -> WeightsEntry:
+    key, sha = info
+    return WeightsEntry(
+        name=name,
+        filename=f"{name}.pt",
+        url=f"https://openaipublic.azureedge.net/clip/models/{sha}/{name}.pt",
+        sha256=sha,
+        license="MIT (openai/CLIP code and weights)",
+        description=f"OpenAI CLIP {key}: image and text towers (gm.clip_score; {key} is Hessel et al.'s "
+        "CLIPScore model)" if name == "ViT-B-32" else f"OpenAI CLIP {key}: image and text towers (gm.clip_score)",
+        format="TorchScript archive of OpenAI's CLIP (torch.jit.load(...).state_dict(): 'visual.*' and text "
+        "keys, conv/linear/attention/proj weights in float16)",
+        source=f"openai/CLIP clip/clip.py _MODELS[{key!r}]: the sha256 is the URL's last folder, which "
+        "clip._download checks (open_clip's pretrained table has the same URL)",
+    )
+
+
 BUILTIN: dict[str, WeightsEntry] = {
     e.name: e
     for e in [
+        *[_openai_clip_entry(n, d) for n, d in _OPENAI_CLIP.items()],
         WeightsEntry(
             name="ViT-L-14-336px",
             filename="ViT-L-14-336px.pt",
@@ -151,8 +178,8 @@ BUILTIN: dict[str, WeightsEntry] = {
             "3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02/ViT-L-14-336px.pt",
             sha256="3035c92b350959924f9f00213499208652fc7ea050643e8b385c2dac08641f02",
             license="MIT (openai/CLIP code and weights)",
-            description="OpenAI CLIP ViT-L/14@336px, the CMMD embedding (768-d, L2-normalised "
-            "encode_image); the text tower is in the file but unused",
+            description="OpenAI CLIP ViT-L/14@336px: the CMMD embedding (768-d, L2-normalised "
+            "encode_image); its text tower serves gm.clip_score",
             format="TorchScript archive of OpenAI's CLIP (torch.jit.load(...).state_dict(): 'visual.*' "
             "and text keys, conv/linear/attention/proj weights in float16)",
             source="openai/CLIP clip/clip.py _MODELS['ViT-L/14@336px']: the sha256 is the URL's "

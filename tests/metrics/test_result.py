@@ -8,8 +8,11 @@ a JSON-ready ``to_dict()`` holding ``"value"``, a one-line ``str``, a compact
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -39,6 +42,26 @@ def _brightness_segmenter(images):
     return (np.asarray(images).mean(axis=1) > 127).astype(np.int64)
 
 
+@functools.lru_cache(maxsize=None)
+def _clip_file() -> str:
+    """A tiny random CLIP in OpenAI's format (32 px input, full vocabulary) for gm.clip_score."""
+    from genmetrics_nb.extractors.clip import CLIPVisionConfig
+    from genmetrics_nb.testing.clip_checkpoint import write_openai_clip
+
+    cfg = CLIPVisionConfig(width=64, layers=1, patch_size=16, image_size=32, embed_dim=32)
+    return str(write_openai_clip(Path(tempfile.mkdtemp()) / "clip-tiny.pt", cfg, vocab_size=49408))
+
+
+@functools.lru_cache(maxsize=None)
+def _hps_file() -> str:
+    """A tiny random open_clip state dict with ViT-H-14's head widths (80 image, 64 text) for gm.hpsv2."""
+    from genmetrics_nb.extractors.clip import CLIPVisionConfig
+    from genmetrics_nb.testing.clip_checkpoint import write_open_clip
+
+    cfg = CLIPVisionConfig(width=80, layers=1, patch_size=16, image_size=32, embed_dim=32)
+    return str(write_open_clip(Path(tempfile.mkdtemp()) / "hps-tiny.bin", cfg, safetensors=False))
+
+
 CASES = {
     "psnr": lambda: gm.psnr(_images(0), _images(1), data_range=255),
     "ssim": lambda: gm.ssim(_images(0), _images(1), data_range=255),
@@ -61,6 +84,14 @@ CASES = {
     "confusion_matrix": lambda: gm.ConfusionMatrix(3).update(_labels(0), _labels(1)).compute(),
     "fcn_score_images": lambda: gm.fcn_score_images(_images(0), _images(1), segmenter=_brightness_segmenter,
                                                     num_classes=2, progress=False),
+    "clip_score": lambda: gm.clip_score(_images(0, size=40), ["a cat", "a dog", "a car"], model=_clip_file(),
+                                        n_boot=20, device="cpu", progress=False),
+    "pickscore": lambda: gm.pickscore(_images(0, size=40), ["a cat", "a cat", "a dog"], model=_clip_file(),
+                                      expected_sha256=gm.weights.sha256_file(_clip_file()), n_boot=20,
+                                      device="cpu", progress=False),
+    "hpsv2": lambda: gm.hpsv2(_images(0, size=40), ["a cat", "a dog", "a car"], model=_hps_file(),
+                              expected_sha256=gm.weights.sha256_file(_hps_file()), n_boot=20, device="cpu",
+                              progress=False),
     "ppl": lambda: gm.ppl(gm.zoo.load_generator(device="cpu"), num_samples=8, distance=_squared_l2,
                           batch_size=8, device="cpu", progress=False),
 }

@@ -1,0 +1,1 @@
+"""Text-conditioned metrics: image-prompt agreement (CLIPScore under named conventions)."""
