@@ -255,7 +255,7 @@ def test_registered_image_extractors_equal_open_clip(tmp_path, monkeypatch):
     info = {d["name"]: d for d in gm.list_extractors(details=True)}
     assert info["clip-vit-b32"]["weights"] == "ViT-B-32" and info["clip-vit-l14"]["weights"] == "ViT-L-14"
     assert ext.name == "clip-vit-b32" and ext.weights_digest == gm.weights.sha256_file(dest)
-    assert gm.sources.default_output("clip-vit-b32", ext.outputs) == "embedding"
+    assert __import__("genmetrics_nb.features.inputs").features.inputs.default_output("clip-vit-b32", ext.outputs) == "embedding"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         ref = open_clip.load_openai_model(str(dest), precision="fp32", device="cpu").eval()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genmetrics_nb import sources
+from genmetrics_nb.features import inputs
 
 __all__ = ["check_prompts", "mean_interval", "pair_cosines", "truncation_summary"]
 
@@ -40,7 +40,7 @@ def pair_cosines(images, prompts, *, clip, metric: str, prefix: str = "", trunca
     Parameters
     ----------
     images : source
-        Anything :func:`genmetrics_nb.sources.features_of` reads, run through
+        Anything :func:`genmetrics_nb.features.inputs.features_of` reads, run through
         ``clip.image``; or ``N x D`` image embeddings.
     prompts : list of str
         One per image (checked with :func:`check_prompts` by the caller).
@@ -67,7 +67,7 @@ def pair_cosines(images, prompts, *, clip, metric: str, prefix: str = "", trunca
     from genmetrics_nb.extractors.base import precision_context
     from genmetrics_nb.extractors.clip_tokenizer import get_tokenizer
 
-    feats, prov = sources.features_of(
+    feats, prov = inputs.features_of(
         images, name="images", metric=metric, extractor=clip.image, output="embedding",
         batch_size=batch_size, device=device, value_range=value_range, cache=cache, progress=progress,
     )  # fmt: skip
