@@ -82,7 +82,6 @@ class DSGResult(Result):
     display_fields: ClassVar[tuple[str, ...]] = ("n_questions", "dependency_zeroing")
     n_fields: ClassVar[tuple[str, ...]] = ("n_items",)
     dict_exclude: ClassVar[tuple[str, ...]] = ("item_scores",)
-    bootstrap_fields: ClassVar[tuple[str, ...]] = ()
 
     def __str__(self) -> str:
         dep = "with" if self.dependency_zeroing else "without"

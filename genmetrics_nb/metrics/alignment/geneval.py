@@ -89,7 +89,6 @@ class GenEvalResult(Result):
     display_fields: ClassVar[tuple[str, ...]] = ("image_accuracy", "prompt_accuracy")
     n_fields: ClassVar[tuple[str, ...]] = ("n_images", "n_prompts")
     dict_exclude: ClassVar[tuple[str, ...]] = ("correct", "reasons")
-    bootstrap_fields: ClassVar[tuple[str, ...]] = ()
 
     def __str__(self) -> str:
         return (f"GenEval = {self.value:.5f} (mean of {len(self.per_task)} task accuracies) over "

@@ -67,7 +67,6 @@ class TIFAResult(Result):
     display_fields: ClassVar[tuple[str, ...]] = ("stdev", "n_questions")
     n_fields: ClassVar[tuple[str, ...]] = ("n_prompts",)
     dict_exclude: ClassVar[tuple[str, ...]] = ("prompt_scores",)
-    bootstrap_fields: ClassVar[tuple[str, ...]] = ()
 
     def __str__(self) -> str:
         return (f"TIFA = {self.value:.4f} (stdev {self.stdev:.4f}) over {self.n_prompts} prompts, "
@@ -125,7 +124,7 @@ def tifa_score(records) -> TIFAResult:
     prompt_scores = {k: statistics.mean(v) for k, v in by_prompt.items()}
     values = list(prompt_scores.values())
     return TIFAResult(
-        value=statistics.mean(values),
+        value=float(statistics.mean(values)),
         stdev=statistics.stdev(values) if len(values) > 1 else math.nan,
         accuracy_by_type={k: statistics.mean(v) for k, v in by_type.items()},
         prompt_scores=prompt_scores,
