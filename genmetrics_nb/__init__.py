@@ -24,6 +24,7 @@ _EXPORTS = {
     "generated": "genmetrics_nb.sources.generated:generated",
     "ImageBatch": "genmetrics_nb.images:ImageBatch",
     "image_folder": "genmetrics_nb.image_sets:image_folder",
+    "prompted_images": "genmetrics_nb.sources.prompted:prompted_images",
     # reporting
     "record": "genmetrics_nb.report.record:record",
     "recorded": "genmetrics_nb.report.record:recorded",
@@ -49,6 +50,10 @@ _EXPORTS = {
     "clip_score": "genmetrics_nb.metrics.text.clip_score:clip_score",
     "pickscore": "genmetrics_nb.metrics.text.pickscore:pickscore",
     "hpsv2": "genmetrics_nb.metrics.text.hpsv2:hpsv2",
+    # text-image alignment from answers or detections the user brings
+    "dsg_score": "genmetrics_nb.metrics.alignment.dsg:dsg_score",
+    "tifa_score": "genmetrics_nb.metrics.alignment.tifa:tifa_score",
+    "geneval_score": "genmetrics_nb.metrics.alignment.geneval:geneval_score",
     # segmentation scores
     "ConfusionMatrix": "genmetrics_nb.metrics.segmentation.confusion:ConfusionMatrix",
     "fcn_score": "genmetrics_nb.metrics.segmentation.fcn_score:fcn_score",
@@ -86,6 +91,7 @@ _SUBMODULES = {
     "training",
     "sources",
     "suites",
+    "prompts",
 }
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES) + ["__version__"]

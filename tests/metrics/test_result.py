@@ -92,6 +92,13 @@ CASES = {
     "hpsv2": lambda: gm.hpsv2(_images(0, size=40), ["a cat", "a dog", "a car"], model=_hps_file(),
                               expected_sha256=gm.weights.sha256_file(_hps_file()), n_boot=20, device="cpu",
                               progress=False),
+    "dsg_score": lambda: gm.dsg_score({"a_1": {1: "yes", 2: "no", 3: "yes"}, "b_1": {1: "yes"}},
+                                      dependencies={"a_1": {3: [2]}}, categories=lambda i: i[0]),
+    "tifa_score": lambda: gm.tifa_score([{"id": "a", "answer": "yes", "mc_answer": "yes", "element_type": "x"},
+                                         {"id": "b", "answer": "no", "mc_answer": "yes", "element_type": "y"}]),
+    "geneval_score": lambda: gm.geneval_score([{"metadata": {"tag": "single_object", "prompt": "a cat",
+                                                             "include": [{"class": "cat", "count": 1}]},
+                                                "detections": {"cat": [{"box": [0, 0, 4, 4], "score": 0.9}]}}]),
     "ppl": lambda: gm.ppl(gm.zoo.load_generator(device="cpu"), num_samples=8, distance=_squared_l2,
                           batch_size=8, device="cpu", progress=False),
 }
