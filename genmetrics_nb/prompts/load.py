@@ -134,7 +134,7 @@ def path(name: str, *, path=None, filename: str | None = None, download: bool | 
     stand_in = WeightsEntry(name=f"prompts:{entry.name}", filename=pf.filename, url=pf.url, sha256=pf.sha256,
                             size=pf.size, license=entry.license, source=entry.repository)
     try:
-        _weights._download(stand_in, cached, progress=True)
+        _weights.download(stand_in, cached, progress=True)
     except _weights.WeightsError as exc:
         raise PromptFileError(str(exc)) from None
     except OSError as exc:

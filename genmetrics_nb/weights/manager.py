@@ -33,6 +33,7 @@ __all__ = [
     "WeightsError",
     "WeightsNotFoundError",
     "cache_dir",
+    "download",
     "fetch",
     "home",
     "import_file",
@@ -232,7 +233,7 @@ def path(name: str, *, path=None, download: bool | None = None) -> Path:
 
 def _download_or_raise(entry: WeightsEntry, dest: Path, *, progress: bool = True) -> None:
     try:
-        _download(entry, dest, progress=progress)
+        download(entry, dest, progress=progress)
     except WeightsError:
         raise
     except (OSError, http.client.HTTPException) as exc:
@@ -263,7 +264,7 @@ def _missing_message(entry: WeightsEntry, *, reason: str) -> str:
     )
 
 
-def _download(entry: WeightsEntry, dest: Path, *, progress: bool = True) -> None:
+def download(entry: WeightsEntry, dest: Path, *, progress: bool = True) -> None:
     """Stream ``entry.url`` to a temporary file, verify, then rename to ``dest``."""
     import urllib.request
 
