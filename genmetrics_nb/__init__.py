@@ -42,6 +42,12 @@ _EXPORTS = {
     "bootstrap": "genmetrics_nb.metrics.distribution.bootstrap:bootstrap",
     "sfid": "genmetrics_nb.metrics.distribution.sfid:sfid",
     "cmmd": "genmetrics_nb.metrics.distribution.cmmd:cmmd",
+    "clipped_density_coverage": "genmetrics_nb.metrics.distribution.clipped_density_coverage:clipped_density_coverage",
+    # diversity metrics
+    "vendi_score": "genmetrics_nb.metrics.diversity.vendi:vendi_score",
+    "prd": "genmetrics_nb.metrics.diversity.prd:prd",
+    "sliced_wasserstein": "genmetrics_nb.metrics.diversity.sliced_wasserstein:sliced_wasserstein",
+    "rarity_score": "genmetrics_nb.metrics.diversity.rarity:rarity_score",
     # segmentation scores
     "ConfusionMatrix": "genmetrics_nb.metrics.segmentation.confusion:ConfusionMatrix",
     "fcn_score": "genmetrics_nb.metrics.segmentation.fcn_score:fcn_score",

@@ -1,0 +1,1 @@
+"""Diversity and memorisation metrics on features: Vendi score, PRD curves, sliced Wasserstein, rarity score."""
