@@ -47,7 +47,7 @@ _EXPORTS = {
     "vendi_score": "genmetrics_nb.metrics.diversity.vendi:vendi_score",
     "prd": "genmetrics_nb.metrics.diversity.prd:prd",
     "sliced_wasserstein": "genmetrics_nb.metrics.diversity.sliced_wasserstein:sliced_wasserstein",
-    "rarity_score": "genmetrics_nb.metrics.diversity.rarity:rarity_score",
+    "rarity_score": "genmetrics_nb.metrics.distribution.rarity:rarity_score",
     # segmentation scores
     "ConfusionMatrix": "genmetrics_nb.metrics.segmentation.confusion:ConfusionMatrix",
     "fcn_score": "genmetrics_nb.metrics.segmentation.fcn_score:fcn_score",

@@ -1,1 +1,1 @@
-"""Diversity and memorisation metrics on features: Vendi score, PRD curves, sliced Wasserstein, rarity score."""
+"""Diversity metrics on features: the Vendi score, PRD curves, the sliced Wasserstein distance."""
