@@ -18,7 +18,8 @@ Gaussian approximation of SW_2 of Nadjahi et al. 2021, computed from the
 means and the mean squared norms of the centred sets.
 
 Memory: the projections are computed ``projection_block`` directions at a time
-(``N x projection_block`` values per set), never an ``N x N`` matrix.
+(``N x projection_block`` float64 values per set) from row blocks: no ``N x N``
+matrix, and no float64 copy of the features.
 """
 from __future__ import annotations
 
@@ -110,28 +111,41 @@ def _quantile_plan(n: int, m: int):
 
 
 def sliced_wasserstein_from_features(x, y, *, p: float = 2.0, num_projections: int = 50, seed=None,
-                                     projection_block: int = 64, device="cpu",
+                                     projection_block: int = 64, row_block: int = 8192, device="cpu",
                                      progress: bool = False) -> float:
-    """Monte-Carlo SW_p of two ``N x D`` and ``M x D`` arrays (POT's estimator)."""
+    """Monte-Carlo SW_p of two ``N x D`` and ``M x D`` arrays (POT's estimator).
+
+    Rows are converted to float64 ``row_block`` at a time and projected on
+    ``projection_block`` directions at a time: the working memory is
+    ``8 (N + M) projection_block`` bytes plus one block of rows, not a
+    float64 copy of the features.
+    """
     import torch
     from tqdm.auto import tqdm
 
     from genmetrics_nb.device import resolve
 
     dev = resolve(device)
-    xt = as_feature_tensor(x, name="real").to(device=dev, dtype=torch.float64)
-    yt = as_feature_tensor(y, name="fake").to(device=dev, dtype=torch.float64)
+    xt = as_feature_tensor(x, name="real")
+    yt = as_feature_tensor(y, name="fake")
     n, d = xt.shape
     m = yt.shape[0]
     theta = torch.from_numpy(random_directions(d, num_projections, seed=seed)).to(dev)
+
+    def project(t, th):
+        out = torch.empty((t.shape[0], th.shape[1]), dtype=torch.float64, device=dev)
+        for s in range(0, t.shape[0], row_block):
+            out[s:s + row_block] = t[s:s + row_block].to(device=dev, dtype=torch.float64) @ th
+        return out
+
     if n != m:
         delta, iu, iv = (torch.as_tensor(a, device=dev) for a in _quantile_plan(n, m))
     total = torch.zeros((), dtype=torch.float64, device=dev)
     starts = range(0, num_projections, projection_block)
     for s in tqdm(starts, desc="sliced Wasserstein", unit="block", disable=not progress, leave=False):
         th = theta[:, s:s + projection_block]
-        xs = torch.sort(xt @ th, dim=0).values
-        ys = torch.sort(yt @ th, dim=0).values
+        xs = torch.sort(project(xt, th), dim=0).values
+        ys = torch.sort(project(yt, th), dim=0).values
         if n == m:
             total += (torch.abs(xs - ys) ** p).sum() / n
         else:
@@ -139,22 +153,32 @@ def sliced_wasserstein_from_features(x, y, *, p: float = 2.0, num_projections: i
     return float((total / num_projections) ** (1.0 / p))
 
 
-def sliced_wasserstein_approx(x, y) -> float:
+def sliced_wasserstein_approx(x, y, *, row_block: int = 8192) -> float:
     """dgm-eval's ``sw_approx``: Nadjahi et al.'s deterministic approximation of SW_2.
 
     ``sqrt(|mu_x - mu_y|^2 / d + (sqrt(m2_x) - sqrt(m2_y))^2)`` with ``m2`` the
-    mean squared norm of the centred set divided by ``d``.
+    mean squared norm of the centred set divided by ``d``; two float64 passes
+    over row blocks (mean, then centred second moment).
     """
     import torch
 
-    xt = as_feature_tensor(x, name="real").to(torch.float64)
-    yt = as_feature_tensor(y, name="fake").to(torch.float64)
+    def moments(t):
+        mean = torch.zeros(t.shape[1], dtype=torch.float64)
+        for s in range(0, t.shape[0], row_block):
+            mean += t[s:s + row_block].to(device="cpu", dtype=torch.float64).sum(0)
+        mean /= t.shape[0]
+        m2 = 0.0
+        for s in range(0, t.shape[0], row_block):
+            c = t[s:s + row_block].to(device="cpu", dtype=torch.float64) - mean
+            m2 += float((c * c).sum())
+        return mean, m2 / t.shape[0]
+
+    xt = as_feature_tensor(x, name="real")
+    yt = as_feature_tensor(y, name="fake")
     d = xt.shape[1]
-    mx, my = xt.mean(0), yt.mean(0)
+    (mx, m2x), (my, m2y) = moments(xt), moments(yt)
     mean_term = float(((mx - my) ** 2).sum()) / d
-    m2x = float(((xt - mx) ** 2).sum(1).mean()) / d
-    m2y = float(((yt - my) ** 2).sum(1).mean()) / d
-    return (mean_term + (m2x**0.5 - m2y**0.5) ** 2) ** 0.5
+    return (mean_term + ((m2x / d) ** 0.5 - (m2y / d) ** 0.5) ** 2) ** 0.5
 
 
 # ----------------------------------------------------------------------------
