@@ -111,46 +111,51 @@ def _quantile_plan(n: int, m: int):
 
 
 def sliced_wasserstein_from_features(x, y, *, p: float = 2.0, num_projections: int = 50, seed=None,
-                                     projection_block: int = 64, row_block: int = 8192, device="cpu",
+                                     projection_block: int = 64, row_block: int = 8192,
                                      progress: bool = False) -> float:
     """Monte-Carlo SW_p of two ``N x D`` and ``M x D`` arrays (POT's estimator).
 
     Rows are converted to float64 ``row_block`` at a time and projected on
     ``projection_block`` directions at a time: the working memory is
     ``8 (N + M) projection_block`` bytes plus one block of rows, not a
-    float64 copy of the features.
+    float64 copy of the features. NumPy does the products and sorts (on the
+    CPU its float64 products are faster than torch's; the work is one pass
+    over the features).
     """
-    import torch
     from tqdm.auto import tqdm
 
-    from genmetrics_nb.device import resolve
-
-    dev = resolve(device)
     xt = as_feature_tensor(x, name="real")
     yt = as_feature_tensor(y, name="fake")
+    return _sliced_wasserstein(xt, yt, p=p, num_projections=num_projections, seed=seed,
+                               projection_block=projection_block, row_block=row_block, progress=progress,
+                               tqdm=tqdm)
+
+
+def _sliced_wasserstein(xt, yt, *, p, num_projections, seed, projection_block, row_block, progress, tqdm):
     n, d = xt.shape
     m = yt.shape[0]
-    theta = torch.from_numpy(random_directions(d, num_projections, seed=seed)).to(dev)
+    theta = random_directions(d, num_projections, seed=seed)
 
     def project(t, th):
-        out = torch.empty((t.shape[0], th.shape[1]), dtype=torch.float64, device=dev)
+        out = np.empty((t.shape[0], th.shape[1]), dtype=np.float64)
         for s in range(0, t.shape[0], row_block):
-            out[s:s + row_block] = t[s:s + row_block].to(device=dev, dtype=torch.float64) @ th
+            blk = t[s:s + row_block].detach().cpu().numpy().astype(np.float64, copy=False)
+            out[s:s + row_block] = blk @ th
         return out
 
     if n != m:
-        delta, iu, iv = (torch.as_tensor(a, device=dev) for a in _quantile_plan(n, m))
-    total = torch.zeros((), dtype=torch.float64, device=dev)
+        delta, iu, iv = _quantile_plan(n, m)
+    total = 0.0
     starts = range(0, num_projections, projection_block)
     for s in tqdm(starts, desc="sliced Wasserstein", unit="block", disable=not progress, leave=False):
-        th = theta[:, s:s + projection_block]
-        xs = torch.sort(project(xt, th), dim=0).values
-        ys = torch.sort(project(yt, th), dim=0).values
+        th = np.ascontiguousarray(theta[:, s:s + projection_block])
+        xs = np.sort(project(xt, th), axis=0)
+        ys = np.sort(project(yt, th), axis=0)
         if n == m:
-            total += (torch.abs(xs - ys) ** p).sum() / n
+            total += float((np.abs(xs - ys) ** p).sum()) / n
         else:
-            total += ((torch.abs(xs[iu] - ys[iv]) ** p) * delta[:, None]).sum()
-    return float((total / num_projections) ** (1.0 / p))
+            total += float(((np.abs(xs[iu] - ys[iv]) ** p) * delta[:, None]).sum())
+    return (total / num_projections) ** (1.0 / p)
 
 
 def sliced_wasserstein_approx(x, y, *, row_block: int = 8192) -> float:
@@ -160,21 +165,21 @@ def sliced_wasserstein_approx(x, y, *, row_block: int = 8192) -> float:
     mean squared norm of the centred set divided by ``d``; two float64 passes
     over row blocks (mean, then centred second moment).
     """
-    import torch
+    return _approx(as_feature_tensor(x, name="real"), as_feature_tensor(y, name="fake"), row_block=row_block)
 
+
+def _approx(xt, yt, *, row_block: int = 8192) -> float:
     def moments(t):
-        mean = torch.zeros(t.shape[1], dtype=torch.float64)
+        mean = np.zeros(t.shape[1], dtype=np.float64)
         for s in range(0, t.shape[0], row_block):
-            mean += t[s:s + row_block].to(device="cpu", dtype=torch.float64).sum(0)
+            mean += t[s:s + row_block].detach().cpu().numpy().astype(np.float64, copy=False).sum(0)
         mean /= t.shape[0]
         m2 = 0.0
         for s in range(0, t.shape[0], row_block):
-            c = t[s:s + row_block].to(device="cpu", dtype=torch.float64) - mean
-            m2 += float((c * c).sum())
+            c = t[s:s + row_block].detach().cpu().numpy() - mean
+            m2 += float(np.einsum("ij,ij->", c, c))
         return mean, m2 / t.shape[0]
 
-    xt = as_feature_tensor(x, name="real")
-    yt = as_feature_tensor(y, name="fake")
     d = xt.shape[1]
     (mx, m2x), (my, m2y) = moments(xt), moments(yt)
     mean_term = float(((mx - my) ** 2).sum()) / d
@@ -221,7 +226,8 @@ def sliced_wasserstein(
     projection_block : int
         Directions projected at a time.
     device : str or torch.device
-        Where projections and sorts run (float64).
+        Only for extracting image features (projections and sorts run in
+        NumPy, float64).
     extractor, output, batch_size, value_range, cache, progress
         As in :func:`genmetrics_nb.precision_recall`.
 
@@ -264,7 +270,7 @@ def sliced_wasserstein(
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(repr(m) for m in METHODS)}, got {method!r}")
     if method == "approx":
-        return SlicedWassersteinResult(value=sliced_wasserstein_approx(x, y), p=2.0, method=method,
+        return SlicedWassersteinResult(value=_approx(x, y), p=2.0, method=method,
                                        num_projections=None, seed=None, n_real=int(x.shape[0]),
                                        n_fake=int(y.shape[0]), d=d)
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p >= 1:
@@ -273,9 +279,11 @@ def sliced_wasserstein(
     projection_block = check_int(projection_block, name="projection_block", minimum=1)
     if seed is not None:
         seed = check_int(seed, name="seed", minimum=0, hint="pass an int, or None for fresh directions")
-    value = sliced_wasserstein_from_features(
+    from tqdm.auto import tqdm
+
+    value = _sliced_wasserstein(
         x, y, p=float(p), num_projections=num_projections, seed=seed, projection_block=projection_block,
-        device=device, progress=progress,
+        row_block=8192, progress=progress, tqdm=tqdm,
     )  # fmt: skip
     return SlicedWassersteinResult(value=value, p=float(p), method=method, num_projections=num_projections,
                                    seed=seed, n_real=int(x.shape[0]), n_fake=int(y.shape[0]), d=d)

@@ -178,13 +178,16 @@ def vendi_from_features(x, *, q=1, kernel: str = "linear", normalize: bool = Tru
     form : str
         ``"dual"``, ``"gram"`` or ``"kernel"``.
     """
+    return _vendi(as_feature_tensor(x, name="features", min_rows=1), q=_check_q(q), kernel=kernel,
+                  normalize=normalize, block_size=block_size, max_kernel_n=max_kernel_n, device=device)
+
+
+def _vendi(t, *, q, kernel, normalize, block_size, max_kernel_n, device):
     import scipy.linalg
     import torch
 
     from genmetrics_nb.device import resolve
 
-    q = _check_q(q)
-    t = as_feature_tensor(x, name="features", min_rows=1)
     n, d = t.shape
     dev = resolve(device)
 
@@ -321,7 +324,7 @@ def vendi_score(
     n, d = x.shape
     opts = dict(q=q, kernel=kernel, normalize=normalize, block_size=block_size,
                 max_kernel_n=max_kernel_n, device=device)
-    value, form = vendi_from_features(x, **opts)
+    value, form = _vendi(x, **opts)
     per_class = per_class_mean = None
     if labels is not None:
         lab = np.asarray(labels)
@@ -335,7 +338,7 @@ def vendi_score(
         for c in np.unique(lab):
             idx = torch.as_tensor(np.flatnonzero(lab == c))
             key = c.item() if isinstance(c, np.generic) else c
-            per_class[key] = vendi_from_features(x[idx], **opts)[0]
+            per_class[key] = _vendi(x[idx], **opts)[0]
         per_class_mean = float(np.mean(list(per_class.values())))
     return VendiResult(value=value, q=q, kernel=kernel, normalize=normalize, form=form, n=int(n),
                        d=int(d), per_class=per_class, per_class_mean=per_class_mean)

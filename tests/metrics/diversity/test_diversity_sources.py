@@ -44,3 +44,21 @@ def test_statistics_are_refused():
         gm.vendi_score(stats, progress=False)
     with pytest.raises(TypeError, match="needs the per-sample features"):
         gm.sliced_wasserstein(stats, stats, progress=False)
+
+
+def test_finite_check_fast_path():
+    # util.checks.as_feature_tensor decides "all finite" from a float64 sum first; huge finite
+    # values whose sum overflows still pass, and a NaN or Inf anywhere is still found and counted
+    from genmetrics_nb.util.checks import as_feature_tensor
+
+    huge = np.full((4, 3), 1e308)
+    assert as_feature_tensor(huge, name="real").shape == (4, 3)
+    for bad_value, rows in ((np.nan, [1]), (np.inf, [0, 2]), (-np.inf, [3])):
+        x = np.ones((4, 3))
+        x[rows, 1] = bad_value
+        with pytest.raises(ValueError, match=f"real contains NaN or Inf in {len(rows)} of 4 rows"):
+            as_feature_tensor(x, name="real")
+    x = np.ones((4, 3))
+    x[0, 0], x[1, 0] = np.inf, -np.inf  # their sum is NaN: still refused
+    with pytest.raises(ValueError, match="in 2 of 4 rows"):
+        as_feature_tensor(x, name="real")
