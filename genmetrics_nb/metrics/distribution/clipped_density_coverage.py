@@ -170,8 +170,8 @@ def clipped_density_coverage(
         Tile edge of the blocked distance computation.
     device : str or torch.device
     extractor : str
-        Registered extractor for image sources. The paper uses DINOv2
-        ViT-L/14 features; check ``gm.list_extractors()`` for the name here.
+        Registered extractor for image sources. The authors' code embeds
+        images with dgm-eval's DINOv2 (ViT-L/14, ``dinov2-vit-l14`` here).
     output, batch_size, value_range, cache, progress
         As in :func:`genmetrics_nb.precision_recall`.
 

@@ -105,8 +105,9 @@ def rarity_score(
         Tile edge of the blocked distance computation.
     device : str or torch.device
     extractor : str
-        Registered extractor for image sources; the paper uses VGG16 fc2
-        features, as improved precision/recall (``vgg16-fc2``).
+        Registered extractor for image sources; the reference code embeds
+        images with torchvision's VGG16 (its ``improved_precision_recall.py``,
+        as improved precision/recall: ``vgg16-fc2``).
     output, batch_size, value_range, cache, progress
         As in :func:`genmetrics_nb.precision_recall`.
 
@@ -126,7 +127,8 @@ def rarity_score(
     ----------
     .. [1] J. Han, H. Choi, Y. Choi, J. Kim, J.-W. Ha and J. Choi, "Rarity
        Score: A New Metric to Evaluate the Uncommonness of Synthesized
-       Images", ICLR 2023 (``hichoe95/Rarity-Score``, ``src/rarity_score.py``).
+       Images", arXiv:2206.08549 (``hichoe95/Rarity-Score``,
+       ``src/rarity_score.py``).
 
     Examples
     --------

@@ -263,9 +263,9 @@ def prd(
 
     Notes
     -----
-    The paper computes PRD on 20,000 (CIFAR-10 etc.) Inception pool
-    features per set, with the defaults above. Plot the curve with
-    ``gm.plots.prd_curve(result)``.
+    The reference code's image pipeline (``prd_from_image_folders.py``)
+    embeds images with Inception pool features, the default extractor here.
+    Plot the curve with ``gm.plots.prd_curve(result)``.
 
     References
     ----------

@@ -169,7 +169,7 @@ def _polynomial(a, b, d):
 
 
 def vendi_from_features(x, *, q=1, kernel: str = "linear", normalize: bool = True,
-                        block_size: int = 8192, max_kernel_n: int = 16384, device="cpu"):
+                        block_size: int = 8192, max_kernel_n: int = 8192, device="cpu"):
     """Vendi score of ``n x d`` features, and which matrix gave it.
 
     Returns
@@ -178,6 +178,8 @@ def vendi_from_features(x, *, q=1, kernel: str = "linear", normalize: bool = Tru
     form : str
         ``"dual"``, ``"gram"`` or ``"kernel"``.
     """
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {', '.join(repr(k) for k in KERNELS)}, got {kernel!r}")
     return _vendi(as_feature_tensor(x, name="features", min_rows=1), q=_check_q(q), kernel=kernel,
                   normalize=normalize, block_size=block_size, max_kernel_n=max_kernel_n, device=device)
 
@@ -232,7 +234,7 @@ def vendi_score(
     kernel: str = "linear",
     normalize: bool = True,
     labels=None,
-    max_kernel_n: int = 16384,
+    max_kernel_n: int = 8192,
     block_size: int = 8192,
     device="auto",
     extractor="inception-v3-fid",
@@ -265,7 +267,7 @@ def vendi_score(
         their mean (dgm-eval's per-class Vendi).
     max_kernel_n : int
         Largest n (per class with ``labels``) for which an ``n x n`` matrix is
-        built (non-linear kernels).
+        built (non-linear kernels; 8192 is 0.5 GiB per float64 copy).
     block_size : int
         Rows per block of the ``d x d`` accumulation.
     device : str or torch.device
@@ -287,8 +289,10 @@ def vendi_score(
     ``q`` it is given), ``score_dual`` (d x d) and ``score_K`` (any kernel
     matrix); all equal this function's value for the same kernel and q.
     dgm-eval reports the per-class mean with ``normalize=True``, the linear
-    kernel and q = 1. The Vendi paper's image experiments use Inception
-    pool features (the default extractor here) or pixels.
+    kernel and q = 1. The reference's image helpers
+    (``vendi_score/image_utils.py``) use pixels resized to 32 x 32, or the
+    pool features of torchvision's Inception-v3 (the default extractor here
+    is the FID Inception, whose pool features differ).
 
     References
     ----------
