@@ -62,3 +62,16 @@ def test_finite_check_fast_path():
     x[0, 0], x[1, 0] = np.inf, -np.inf  # their sum is NaN: still refused
     with pytest.raises(ValueError, match="in 2 of 4 rows"):
         as_feature_tensor(x, name="real")
+
+
+@pytest.mark.gpu
+def test_cuda_equals_cpu():
+    # the k-NN engine and the Vendi products on a GPU decide and compute as on the CPU
+    rng = np.random.default_rng(4)
+    real, fake = rng.normal(size=(700, 64)), rng.normal(size=(600, 64)) * 1.2
+    for fn in (gm.rarity_score, gm.clipped_density_coverage):
+        a, b = fn(real, fake, device="cpu", progress=False), fn(real, fake, device="cuda", progress=False)
+        for field in a.bootstrap_fields:
+            assert getattr(a, field) == pytest.approx(getattr(b, field), rel=1e-12)
+    assert gm.vendi_score(real, device="cuda", progress=False).value == pytest.approx(
+        gm.vendi_score(real, device="cpu", progress=False).value, rel=1e-10)
