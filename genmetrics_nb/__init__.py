@@ -54,6 +54,12 @@ _EXPORTS = {
     "dsg_score": "genmetrics_nb.metrics.alignment.dsg:dsg_score",
     "tifa_score": "genmetrics_nb.metrics.alignment.tifa:tifa_score",
     "geneval_score": "genmetrics_nb.metrics.alignment.geneval:geneval_score",
+    "clipped_density_coverage": "genmetrics_nb.metrics.distribution.clipped_density_coverage:clipped_density_coverage",
+    # diversity metrics
+    "vendi_score": "genmetrics_nb.metrics.diversity.vendi:vendi_score",
+    "prd": "genmetrics_nb.metrics.diversity.prd:prd",
+    "sliced_wasserstein": "genmetrics_nb.metrics.diversity.sliced_wasserstein:sliced_wasserstein",
+    "rarity_score": "genmetrics_nb.metrics.distribution.rarity:rarity_score",
     # segmentation scores
     "ConfusionMatrix": "genmetrics_nb.metrics.segmentation.confusion:ConfusionMatrix",
     "fcn_score": "genmetrics_nb.metrics.segmentation.fcn_score:fcn_score",

@@ -174,7 +174,10 @@ def as_feature_tensor(x, *, name: str, min_rows: int = 1):
         t = t.to(torch.float32)
     elif t.dtype in (torch.float16, torch.bfloat16):
         t = t.to(torch.float32)
-    if not bool(torch.isfinite(t).all()):
+    # A sum is finite only if every term is (Inf or NaN anywhere makes it Inf or NaN), and a
+    # float64 sum costs a fraction of an elementwise isfinite; only a non-finite sum (a bad
+    # value, or an overflow of huge finite values) needs the elementwise check.
+    if not bool(torch.isfinite(t.sum(dtype=torch.float64))) and not bool(torch.isfinite(t).all()):
         bad = int((~torch.isfinite(t)).any(dim=1).sum())
         raise ValueError(
             f"{name} contains NaN or Inf in {bad} of {n} rows; remove those samples or "

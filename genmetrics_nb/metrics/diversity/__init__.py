@@ -1,0 +1,1 @@
+"""Diversity metrics on features: the Vendi score, PRD curves, the sliced Wasserstein distance."""
