@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import genmetrics_nb as gm
-from genmetrics_nb.experiments.findings import check, not_testable, verdict_from_checks
+from genmetrics_nb.util.findings import check, not_testable, verdict_from_checks
 from genmetrics_nb.report.runner import NOTEBOOK_DIR
 
 NOTEBOOKS = sorted(p.stem for p in NOTEBOOK_DIR.glob("*.ipynb") if p.stem != "evaluate")
@@ -179,7 +179,7 @@ def test_lpips_verdict():
 
 # ----------------------------------------------------------------------------- generator notebooks
 def _generator_sweep(rows, summary=None, settings=None):
-    from genmetrics_nb.experiments.generator_sweeps import SweepResult
+    from genmetrics_nb.suites.generator_sweeps import SweepResult
 
     return SweepResult(pd.DataFrame(rows), {}, settings or {}, summary or {"final_checkpoint": "b"})
 
@@ -251,10 +251,12 @@ def test_iou_dice_verdict():
 def test_module_doctests():
     import doctest
 
-    from genmetrics_nb.experiments import findings
+    from genmetrics_nb.util import findings, format, results
     from genmetrics_nb.metrics.distribution import bootstrap
 
     assert doctest.testmod(findings).failed == 0
+    assert doctest.testmod(format).failed == 0
+    assert doctest.testmod(results).failed == 0
     assert doctest.testmod(bootstrap).failed == 0
 
 

@@ -13,18 +13,16 @@ import warnings
 
 import numpy as np
 
-from genmetrics_nb.experiments.class_draws import ClassFeatures, class_features
-from genmetrics_nb.experiments.common import check_classes, frame, reemit_once
-from genmetrics_nb.experiments.findings import Verdict, check, relation, verdict_from_checks
+from genmetrics_nb.suites.class_draws import ClassFeatures, class_features
+from genmetrics_nb.util.checks import check_classes
+from genmetrics_nb.util.results import frame
+from genmetrics_nb.util.warn import reemit_once
+from genmetrics_nb.util.findings import Verdict, check, relation, verdict_from_checks
+from genmetrics_nb.metrics.distribution.bootstrap import INTERVAL_METHOD
 from genmetrics_nb.metrics.distribution.fid import fd_label
 
 __all__ = ["FIDMatrix", "class_pair_fid", "SameVsDifferent", "same_vs_different", "RangePitfall", "range_pitfall",
-           "fid_verdict", "INTERVAL_METHOD"]
-
-#: The interval the fid notebook prints beside every FID: the bootstrap's spread at this n,
-#: centred on the estimate (it always contains it). FID's small-sample bias is shown apart:
-#: the same-class FID at the same n.
-INTERVAL_METHOD = "centred-percentile"
+           "fid_verdict"]
 
 
 def _interval_label(n_boot: int, ci: float = 0.95) -> str:
@@ -262,7 +260,7 @@ def same_vs_different(
 
     ``feats`` must hold ``2 * max(sizes)`` images of class ``a`` and
     ``max(sizes)`` of class ``b``. Each extractor in ``compare_extractors``
-    is run on the same images (same permutation, seed and chunks).
+    is run on the same images (same permutation and seed).
     """
     if len(pair) != 2 or pair[0] == pair[1]:
         raise ValueError(f"pair must name two different classes, got {pair!r}")

@@ -5,9 +5,9 @@ import dataclasses
 
 import numpy as np
 
-from genmetrics_nb.experiments.class_draws import ClassFeatures
-from genmetrics_nb.experiments.common import frame
-from genmetrics_nb.experiments.findings import Verdict, check, verdict_from_checks
+from genmetrics_nb.suites.class_draws import ClassFeatures
+from genmetrics_nb.util.results import frame
+from genmetrics_nb.util.findings import Verdict, check, verdict_from_checks
 
 __all__ = ["ISExperiment", "inception_score_experiment", "inception_score_verdict"]
 

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from genmetrics_nb.experiments.findings import Verdict, check, not_testable, verdict_from_checks
+from genmetrics_nb.util.findings import Verdict, check, not_testable, verdict_from_checks
 
 __all__ = ["ClassScoreTable", "class_score_table", "VariantOrdering", "compare_variants", "iou_dice_verdict",
            "MIN_FOREGROUND", "MIN_CLASS_SHARE", "SeedSpread", "seed_spread"]

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from genmetrics_nb.experiments.findings import Verdict, check, verdict_from_checks
+from genmetrics_nb.util.findings import Verdict, check, verdict_from_checks
 
 __all__ = ["TwoAFC", "find_disagreement", "rank_agreement", "lpips_verdict"]
 

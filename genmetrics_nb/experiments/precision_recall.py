@@ -6,9 +6,10 @@ import math
 
 
 from genmetrics_nb.distortions import gaussian_blur
-from genmetrics_nb.experiments.class_draws import ClassFeatures, class_features
-from genmetrics_nb.experiments.common import check_classes, frame
-from genmetrics_nb.experiments.findings import Verdict, check, relation, verdict_from_checks
+from genmetrics_nb.suites.class_draws import ClassFeatures, class_features
+from genmetrics_nb.util.checks import check_classes
+from genmetrics_nb.util.results import frame
+from genmetrics_nb.util.findings import Verdict, check, relation, verdict_from_checks
 
 __all__ = ["PRScenarios", "pr_scenarios", "precision_recall_verdict"]
 

@@ -10,7 +10,7 @@ import dataclasses
 
 import numpy as np
 
-from genmetrics_nb.experiments.findings import Verdict, check, verdict_from_checks
+from genmetrics_nb.util.findings import Verdict, check, verdict_from_checks
 
 __all__ = ["DistortionSweep", "distortion_sweep", "default_metrics", "psnr_ssim_verdict"]
 
