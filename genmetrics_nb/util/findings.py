@@ -108,7 +108,7 @@ class Verdict:
             held = sum(c.held for c in self.checks)
             if held == len(self.checks):
                 return _cut(f"{self.finding}: all {held} checks held.")
-            failed = next(c.text for c in self.checks if not c.held)
+            failed = next(c.text.strip() for c in self.checks if not c.held)
             return _cut(f"{self.finding}: {held} of {len(self.checks)} checks held; fails: {failed}.")
         first = self.statement.split(". ", 1)[0]
         return _cut(first if first.endswith(".") else first + ".")
