@@ -19,7 +19,7 @@ import dataclasses
 import html
 import math
 
-__all__ = ["Check", "Verdict", "check", "verdict_from_checks", "not_testable", "relation", "SHORT_CHARS"]
+__all__ = ["Check", "Verdict", "check", "verdict_from_checks", "not_testable", "relation", "shorten", "SHORT_CHARS"]
 
 #: The longest short statement (about two lines of the report index).
 SHORT_CHARS = 200
@@ -101,17 +101,17 @@ class Verdict:
         'a is below b: all 30 checks held.'
         """
         if self.brief:
-            return _cut(self.brief)
+            return shorten(self.brief)
         if len(self.statement) <= SHORT_CHARS:
             return self.statement
         if self.checks and self.reproduced is not None:
             held = sum(c.held for c in self.checks)
             if held == len(self.checks):
-                return _cut(f"{self.finding}: all {held} checks held.")
+                return shorten(f"{self.finding}: all {held} checks held.")
             failed = next(c.text.strip() for c in self.checks if not c.held)
-            return _cut(f"{self.finding}: {held} of {len(self.checks)} checks held; fails: {failed}.")
+            return shorten(f"{self.finding}: {held} of {len(self.checks)} checks held; fails: {failed}.")
         first = self.statement.split(". ", 1)[0]
-        return _cut(first if first.endswith(".") else first + ".")
+        return shorten(first if first.endswith(".") else first + ".")
 
     @property
     def label(self) -> str:
@@ -144,8 +144,12 @@ class Verdict:
                 f"{note}</div>")
 
 
-def _cut(text: str, limit: int = SHORT_CHARS) -> str:
-    """``text`` cut at a word to at most ``limit`` characters, with an ellipsis when cut."""
+def shorten(text: str, limit: int = SHORT_CHARS) -> str:
+    """``text`` on one line, cut at a word to at most ``limit`` characters, with an ellipsis when cut.
+
+    >>> shorten("one two three", 9)
+    'one two…'
+    """
     text = " ".join(str(text).split())
     if len(text) <= limit:
         return text
