@@ -374,7 +374,9 @@ def _clean_resize(ctx: Context) -> ParityRow:
     ours = ours.permute(0, 2, 3, 1).cpu().numpy()
     return parity_row("clean-fid resize='clean' (the network input)", _version("clean-fid"), ours, theirs, 1e-6,
                 "PIL bicubic per channel on float32 to 299, 16 images, difference relative to 255 (clean-fid "
-                "rounds to float32); the step that separates the clean mode from the legacy ones", floor=255.0, compared="mean of the 16 x 299 x 299 x 3 resized pixel values (0-255)", shown="mean")
+                "rounds to float32); the step that separates the clean mode from the legacy ones",
+                      floor=255.0, compared="mean of the 16 x 299 x 299 x 3 resized pixel values (0-255)",
+                      shown="mean")
 
 
 def _kid(ctx: Context) -> ParityRow:
@@ -405,7 +407,8 @@ def _prdc(ctx: Context) -> ParityRow:
     ours = [pr.precision, pr.recall, dc.density, dc.coverage]
     theirs = [ref["precision"], ref["recall"], ref["density"], ref["coverage"]]
     return parity_row("precision, recall, density, coverage (k = 5)", _version("prdc"), ours, theirs, 1e-9,
-                "prdc.compute_prdc on the same pool3 features; the row shows precision", floor=1e-3, compared="precision (differences: all four)")
+                "prdc.compute_prdc on the same pool3 features; the row shows precision",
+                      floor=1e-3, compared="precision (differences: all four)")
 
 
 def _lpips(ctx: Context) -> ParityRow:
@@ -427,7 +430,8 @@ def _lpips(ctx: Context) -> ParityRow:
     with torch.no_grad():
         theirs = model.eval()(x, y).reshape(-1).numpy()
     return parity_row("LPIPS (AlexNet, v0.1 linear heads)", _version("lpips"), ours, theirs, 1e-5,
-                "lpips.LPIPS with its shipped heads and the same backbone file; 16 pairs at 56 x 56", floor=1e-3, compared="mean LPIPS of the 16 pairs", shown="mean")
+                "lpips.LPIPS with its shipped heads and the same backbone file; 16 pairs at 56 x 56",
+                      floor=1e-3, compared="mean LPIPS of the 16 pairs", shown="mean")
 
 
 def _ssim(ctx: Context) -> ParityRow:
@@ -441,7 +445,8 @@ def _ssim(ctx: Context) -> ParityRow:
                                     use_sample_covariance=False) for a, b in zip(x, y)]
     return parity_row("SSIM (Gaussian 11 x 11, sigma 1.5, K = 0.01, 0.03)", _version("scikit-image"), ours, theirs,
                 1e-6, "skimage.metrics.structural_similarity(gaussian_weights=True, use_sample_covariance=False), "
-                "16 pairs of 28 x 28 RGB images", floor=1e-3, compared="mean SSIM of the 16 pairs", shown="mean")
+                "16 pairs of 28 x 28 RGB images",
+                      floor=1e-3, compared="mean SSIM of the 16 pairs", shown="mean")
 
 
 def _adm_peer_features(ctx: Context, which: str) -> dict:
@@ -516,7 +521,8 @@ def _adm(ctx: Context) -> ParityRow:
     ours = [res.fid, res.sfid, res.inception_score, res.precision, res.recall]
     theirs = [fd(smp["pool"], ref["pool"]), fd(smp["spatial"], ref["spatial"]), float(np.mean(scores)),
               pr["precision"], pr["recall"]]
-    return parity_row("ADM evaluator: FID, sFID, IS, precision, recall", f"{_version('pytorch-fid')}, {_version('prdc')}",
+    return parity_row("ADM evaluator: FID, sFID, IS, precision, recall",
+                      f"{_version('pytorch-fid')}, {_version('prdc')}",
                 ours, theirs, 1e-4,
                 f"gm.suites.adm on NHWC uint8 .npz batches (split_size={split}, arithmetic='float32') against "
                 "pytorch-fid's InceptionV3 on the TF1-bilinear 299 input, (x - 128) / 128: pool3, sFID features "
@@ -602,7 +608,8 @@ def _cmmd(ctx: Context) -> ParityRow:
                 f"{_version('open_clip_torch')} + google-research cmmd/distance.py", ours, theirs, 1e-4,
                 f"gm.cmmd on {m} + {m} images against open_clip.load_openai_model of the same OpenAI-format file "
                 "with google-research's io_util preprocessing and distance.mmd (transcribed to NumPy); offline "
-                "the file is a reduced random ViT (width 128, 2 blocks, patch 14, 336 px) in OpenAI's format", compared="CMMD")
+                "the file is a reduced random ViT (width 128, 2 blocks, patch 14, 336 px) in OpenAI's format",
+                      compared="CMMD")
 
 
 #: The peers, in the order the table shows them: name -> (function, weights it needs, packages it needs).

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 __all__ = ["fmt_number"]
 
@@ -22,16 +23,17 @@ def fmt_number(value, digits: int = 4, *, missing: str = "—") -> str:
     ('57.12', '1.23e-05', '123,457')
     >>> fmt_number("inf"), fmt_number(1000), fmt_number(True), fmt_number(None)
     ('∞', '1000', 'yes', '—')
-    >>> fmt_number(0.123456789, 6), fmt_number(float("nan"))
-    ('0.123457', 'NaN')
+    >>> fmt_number(0.123456789, 6), fmt_number(float("nan")), fmt_number(-2.5e-7, 3)
+    ('0.123457', 'NaN', '-2.5e-07')
     """
     if value is None:
         return missing
     if isinstance(value, str):
         return _NONFINITE.get(value, value)
-    if isinstance(value, bool):
+    if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_"):  # numpy's bool too
         return "yes" if value else "no"
-    if isinstance(value, int):
+    if isinstance(value, numbers.Integral):
+        value = int(value)
         return f"{value:,}" if abs(value) >= 10_000 else str(value)
     v = float(value)
     if not math.isfinite(v):

@@ -64,11 +64,14 @@ class StoryResult:
         return dict(self.summary)
 
     def __str__(self) -> str:
-        """``Name: key value, ...`` for the summary's first scalar items, on one line."""
+        """``Name: key value, ...`` for the summary's first scalar items (else the table's size), on one line."""
         items = [(k, v) for k, v in dict(self.summary).items() if _is_number(v) or isinstance(v, (str, bool))]
         shown = ", ".join(f"{k} {fmt_number(v) if _is_number(v) else v}" for k, v in items[:_ONE_LINE_ITEMS])
         more = f", ... ({len(items) - _ONE_LINE_ITEMS} more)" if len(items) > _ONE_LINE_ITEMS else ""
-        return f"{type(self).__name__}: {shown}{more}" if shown else f"{type(self).__name__}"
+        if shown:
+            return f"{type(self).__name__}: {shown}{more}"
+        t = self.table
+        return f"{type(self).__name__}: {len(t)} rows of {', '.join(map(str, t.columns))}"
 
     def _repr_html_(self) -> str:
         t = self.display_table()
