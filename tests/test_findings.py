@@ -345,3 +345,15 @@ def test_experiments_exports_every_name_the_notebooks_use():
         assert getattr(experiments, name) is not None, name
     with pytest.raises(AttributeError, match="no experiment 'nope'"):
         experiments.nope
+
+
+def test_experiments_holds_one_story_per_notebook():
+    """experiments/ keeps only what tells one notebook's story; shared machinery sits lower."""
+    from pathlib import Path
+
+    from genmetrics_nb import experiments
+
+    modules = {p.stem for p in Path(experiments.__file__).parent.glob("*.py")} - {"__init__"}
+    notebooks = {p.stem for p in NOTEBOOK_DIR.glob("*.ipynb")}
+    # evaluate_sets and the common shim go with evaluate's move to suites/
+    assert modules - notebooks <= {"common", "evaluate_sets"}, modules - notebooks
