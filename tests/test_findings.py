@@ -357,3 +357,16 @@ def test_experiments_holds_one_story_per_notebook():
     notebooks = {p.stem for p in NOTEBOOK_DIR.glob("*.ipynb")}
     # evaluate_sets and the common shim go with evaluate's move to suites/
     assert modules - notebooks <= {"common", "evaluate_sets"}, modules - notebooks
+
+
+@pytest.mark.parametrize("name", ["lpips", "linear_separability", "parity", "stylegan2_metrics"])
+def test_notebooks_that_record_only_tables_name_their_headline(name):
+    """These record dicts and tables only: without a named headline the index would show no number."""
+    from genmetrics_nb.report.index import headline
+
+    nb = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    found = re.search(r'gm\.record\("headline", (\{.*?\})\)', source, re.S)
+    assert found, name
+    keys = re.findall(r'"([\w.]+)": "', found.group(1))
+    assert keys and headline({"headline": dict.fromkeys(keys, "")})  # each key is a dotted path
