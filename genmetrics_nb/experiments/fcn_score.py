@@ -25,10 +25,10 @@ import numpy as np
 
 from genmetrics_nb.datasets.scenes import SCENES_224, SegmentationScenes
 from genmetrics_nb.distortions import box_blur
-from genmetrics_nb.util.findings import Verdict, check, not_testable, verdict_from_checks
 from genmetrics_nb.metrics.segmentation.confusion import ConfusionMatrix
 from genmetrics_nb.metrics.segmentation.fcn_score import resolve_classes, resolve_segmenter
 from genmetrics_nb.util.checks import check_int, check_uint8_images
+from genmetrics_nb.util.findings import Verdict, check, not_testable, verdict_from_checks
 from genmetrics_nb.util.results import StoryResult, frame
 
 __all__ = ["fcn_score_inputs", "fcn_score_blur_sweep", "BlurSweep", "DEFAULT_KERNELS", "fcn_score_records",

@@ -13,13 +13,13 @@ import warnings
 
 import numpy as np
 
-from genmetrics_nb.suites.class_draws import ClassFeatures, class_features
-from genmetrics_nb.util.checks import check_classes
-from genmetrics_nb.util.results import StoryResult, frame
-from genmetrics_nb.util.warn import reemit_once
-from genmetrics_nb.util.findings import Verdict, check, relation, verdict_from_checks
 from genmetrics_nb.metrics.distribution.bootstrap import INTERVAL_METHOD
 from genmetrics_nb.metrics.distribution.fid import fd_label
+from genmetrics_nb.suites.class_draws import ClassFeatures, class_features
+from genmetrics_nb.util.checks import check_classes
+from genmetrics_nb.util.findings import Verdict, check, relation, verdict_from_checks
+from genmetrics_nb.util.results import StoryResult, frame
+from genmetrics_nb.util.warn import reemit_once
 
 __all__ = ["FIDMatrix", "class_pair_fid", "SameVsDifferent", "same_vs_different", "RangePitfall", "range_pitfall",
            "fid_verdict"]

@@ -6,8 +6,8 @@ import dataclasses
 import numpy as np
 
 from genmetrics_nb.suites.class_draws import ClassFeatures
-from genmetrics_nb.util.results import StoryResult, frame
 from genmetrics_nb.util.findings import Verdict, check, verdict_from_checks
+from genmetrics_nb.util.results import StoryResult, frame
 
 __all__ = ["ISExperiment", "inception_score_experiment", "inception_score_verdict"]
 

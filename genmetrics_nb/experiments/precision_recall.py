@@ -8,8 +8,8 @@ import math
 from genmetrics_nb.distortions import gaussian_blur
 from genmetrics_nb.suites.class_draws import ClassFeatures, class_features
 from genmetrics_nb.util.checks import check_classes
-from genmetrics_nb.util.results import StoryResult, frame
 from genmetrics_nb.util.findings import Verdict, check, relation, verdict_from_checks
+from genmetrics_nb.util.results import StoryResult, frame
 
 __all__ = ["PRScenarios", "pr_scenarios", "precision_recall_verdict"]
 

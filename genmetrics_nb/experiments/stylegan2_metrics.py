@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 import warnings
 
+from genmetrics_nb.metrics.distribution.fid import fd_label
 from genmetrics_nb.suites.generator_sweeps import (
     DISTANCE_NETS,
     SweepResult,
@@ -13,10 +14,9 @@ from genmetrics_nb.suites.generator_sweeps import (
     load_generators,
     psi_runs,
 )
-from genmetrics_nb.util.warn import reemit_once
-from genmetrics_nb.util.findings import Verdict, check, not_testable, relation, verdict_from_checks
-from genmetrics_nb.metrics.distribution.fid import fd_label
 from genmetrics_nb.util.checks import check_choice, check_int
+from genmetrics_nb.util.findings import Verdict, check, not_testable, relation, verdict_from_checks
+from genmetrics_nb.util.warn import reemit_once
 
 __all__ = ["metric_table", "stylegan2_metrics_verdict"]
 
