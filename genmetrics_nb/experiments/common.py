@@ -1,9 +1,8 @@
 """Helpers shared by the experiments: dataset arguments, class lists, tables, warnings."""
 from __future__ import annotations
 
-import warnings
-
 from genmetrics_nb.util.checks import check_int
+from genmetrics_nb.util.warn import reemit_once  # one registry of shown warnings per process
 
 __all__ = ["check_classes", "frame", "load_labeled", "reemit_once"]
 
@@ -60,21 +59,3 @@ def frame(rows):
     return pd.DataFrame(rows)
 
 
-_REEMITTED: set = set()
-
-
-def reemit_once(caught) -> None:
-    """Re-issue warnings an experiment recorded, each category once per process.
-
-    An experiment makes many metric calls that raise the same warning (one
-    ``n <= D`` warning per FID of a matrix, worded with each call's n); it
-    records them and hands them here. A notebook is one kernel process, so
-    each kind of warning then appears once in its report however many cells
-    and calls repeat it (the first one's wording is shown), which Python's
-    default filter (once per cell and message) does not do.
-    """
-    for w in caught:
-        key = w.category
-        if key not in _REEMITTED:
-            _REEMITTED.add(key)
-            warnings.warn(w.message, w.category, stacklevel=3)
