@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["ADMResult", "adm"]
+__all__ = ["ADMResult", "adm", "evaluate"]
 
 _EXPORTS = {
     "adm": "genmetrics_nb.suites.adm",  # the package, callable as the suite (see suites/adm/__init__.py)
     "ADMResult": "genmetrics_nb.suites.adm.evaluator:ADMResult",
+    "evaluate": "genmetrics_nb.suites.evaluate",
 }
 
 
