@@ -472,3 +472,13 @@ def test_cli_prints_the_evaluators_lines(monkeypatch, capsys):
     from genmetrics_nb.cli import build_parser
 
     assert "adm" in build_parser().format_help()
+
+
+def test_the_suite_stays_callable_as_gm_suites_adm():
+    # importing the package's modules makes the package the `adm` attribute of gm.suites: it must still run the suite
+    import genmetrics_nb.suites.adm.manifold  # noqa: F401
+    from genmetrics_nb.suites.adm.evaluator import ADMResult
+
+    assert callable(gm.suites.adm) and gm.suites.ADMResult is ADMResult
+    with pytest.raises(TypeError, match="reference_batch must be the path of an .npz batch"):
+        gm.suites.adm(np.zeros((4, 8, 8, 3), np.uint8), "sample.npz", progress=False)
