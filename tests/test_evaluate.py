@@ -71,6 +71,15 @@ def test_summary_is_the_metric_functions_on_the_same_folders(tmp_path):
     assert "n = 150" in s._repr_html_() and "(n = 130)" in str(s)
 
 
+def test_inception_score_is_gm_inception_score(tmp_path):
+    register_tiny_extractor("test-tiny-logits", logits=True)
+    fake = _write_pngs(tmp_path / "fake", _images(1, n=40))
+    ev = load_sets(_images(0, n=30), [str(fake)], extractor="test-tiny-logits", progress=False, device="cpu")
+    row = E.summary_table(ev, n_boot=0, kid_subsets=2, progress=False, device="cpu").rows[0]
+    r = gm.inception_score(str(fake), extractor="test-tiny-logits", device="cpu", progress=False)
+    assert (row["is"], row["is_std"]) == (r.value, r.std)
+
+
 def test_summary_leaves_the_reference_whole_with_or_without_heldout():
     real, fake, held = _images(0, n=80), _images(1, n=70), _images(2, n=30)
     s0 = E.summary_table(load_sets(real, [fake], **OPTS), n_boot=0, kid_subsets=3, progress=False)
@@ -245,6 +254,10 @@ def test_command_prints_the_numbers_of_the_fid_kid_and_prc_commands(tmp_path, ca
     assert main(["kid", str(real), str(fake), *ext, "--subset-size", str(row["kid_subset_size"]), "--no-progress",
                  "--json"]) == 0
     assert row["kid"] == _json_out(capsys)["value"]
+    if "is" in row:  # an extractor with logits
+        assert main(["isc", str(fake), *ext, "--no-progress", "--json"]) == 0
+        isc = _json_out(capsys)
+        assert (row["is"], row["is_std"]) == (isc["value"], isc["std"])
     # the printed table states n and carries the fid command's digits
     _print_summary(summary, "report.html")
     table = capsys.readouterr().out

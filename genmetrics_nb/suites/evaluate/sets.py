@@ -488,7 +488,10 @@ def load_sets(real, generated, *, names=None, heldout=None, extractor: str = "in
     pr_ext = get_extractor(pr_extractor, device=device) if pr_extractor and pr_extractor != extractor else ext
     fd_out = sources.default_output(ext.name, ext.outputs)
     pr_out = sources.default_output(pr_ext.name, pr_ext.outputs)
-    lg_out = next((o for o in ("logits_unbiased", "logits") if o in ext.outputs), None)
+    try:  # the Inception Score's logits, as gm.inception_score picks them
+        lg_out = sources.default_output(ext.name, ext.outputs, purpose="logits")
+    except ValueError:
+        lg_out = None
 
     precision = []
 
