@@ -249,8 +249,9 @@ def test_command_prints_the_numbers_of_the_fid_kid_and_prc_commands(tmp_path, ca
     assert row["fd"] == _json_out(capsys)["value"]
     assert main(["prc", str(real), str(fake), *ext, "--k", "3", "--density-coverage", "--no-progress", "--json"]) == 0
     prc = _json_out(capsys)
-    assert (row["precision"], row["recall"]) == (prc["precision_recall"]["precision"], prc["precision_recall"]["recall"])
-    assert (row["density"], row["coverage"]) == (prc["density_coverage"]["density"], prc["density_coverage"]["coverage"])
+    pr, dc = prc["precision_recall"], prc["density_coverage"]
+    assert (row["precision"], row["recall"]) == (pr["precision"], pr["recall"])
+    assert (row["density"], row["coverage"]) == (dc["density"], dc["coverage"])
     assert main(["kid", str(real), str(fake), *ext, "--subset-size", str(row["kid_subset_size"]), "--no-progress",
                  "--json"]) == 0
     assert row["kid"] == _json_out(capsys)["value"]
@@ -295,8 +296,9 @@ def test_notebook_smoke_profile(tmp_path):
     m = run.results["metrics"]
     assert m["verdict"]["reproduced"] is None and "no claim" in m["verdict"]["statement"]
     assert {r["n"] for r in m["summary"]["rows"].values()} == {40} and m["summary"]["n_reference"] == 40
-    assert m["protocol"]["n"]["real"] == {"used": 40, "total": 10000}
-    assert "for this section only" in m["memorisation"]["heldout_note"]
+    assert m["protocol"]["n"]["real"] == {"used": 40, "total": 60000}  # fashion-mnist:train, capped
+    assert m["protocol"]["n"]["real (held out)"] == {"used": 40, "total": 10000}  # heldout: fashion-mnist:test
+    assert "fashion-mnist:test" in m["memorisation"]["heldout_note"]
 
 
 def test_reproduction_notebooks_accept_a_class_folder(tmp_path):

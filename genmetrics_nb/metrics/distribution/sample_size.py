@@ -15,6 +15,7 @@ References
 from __future__ import annotations
 
 import dataclasses
+
 import numpy as np
 
 from genmetrics_nb.metrics.distribution.fid import fd_label
