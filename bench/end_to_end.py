@@ -333,7 +333,8 @@ def main(argv=None) -> int:
     (root / "home").mkdir(exist_ok=True)
     try:
         dir_a, dir_b = write_folders(root / "images", n_png, n_jpeg)
-        from genmetrics_nb.images import list_image_files, load_images
+        from genmetrics_nb.images import list_image_files
+        from genmetrics_nb.sources import load_images
 
         sample = None if args.dry_run else [load_images(list_image_files(d)[:4]) for d in (dir_a, dir_b)]
         placed = install_weights(root, env, sample)

@@ -19,7 +19,9 @@ __version__ = "0.1.0"
 # visible in one place and nothing heavy is imported before it is used.
 _EXPORTS = {
     # images and devices
-    "load_images": "genmetrics_nb.images:load_images",
+    "load_images": "genmetrics_nb.sources.load:load_images",
+    "resolve": "genmetrics_nb.sources.resolver:resolve",
+    "generated": "genmetrics_nb.sources.generated:generated",
     "ImageBatch": "genmetrics_nb.images:ImageBatch",
     "image_folder": "genmetrics_nb.image_sets:image_folder",
     # reporting

@@ -11,7 +11,7 @@ Files are decoded to ``uint8`` by the rules tabled in :func:`read_image`
 anything without an agreed mapping raises with the file's name).
 
 Folders are read lazily by :class:`ImageFolder` (a ``torch.utils.data``
-dataset) so that feature extraction can stream them; :func:`load_images`
+dataset) so that feature extraction can stream them; :func:`genmetrics_nb.sources.load_images`
 reads everything into memory and is meant for small sets and notebooks.
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ __all__ = [
     "check_value_range",
     "narrow_range_problem",
     "list_image_files",
-    "load_images",
+    "expand_channels",
     "read_all",
     "read_image",
 ]
@@ -241,7 +241,7 @@ def narrow_range_problem(xmin: float, xmax: float, value_range) -> str | None:
     -----
     Both rules can only refuse: they never change a number. A refusal is
     lifted by declaring the right range or, where the data really are that
-    narrow, by ``allow_narrow=True`` (:func:`load_images`,
+    narrow, by ``allow_narrow=True`` (:func:`genmetrics_nb.sources.load_images`,
     :func:`genmetrics_nb.extract_features`, PSNR/SSIM/MS-SSIM, LPIPS,
     :func:`genmetrics_nb.sources.generated`). Streamed sources (array files,
     generators) are checked batch by batch.
@@ -561,7 +561,8 @@ def check_image_size(x, *, name: str, minimum: int = 1, why: str = "", fix: str 
     return x
 
 
-def _expand_channels(x, channels, *, name):
+def expand_channels(x, channels, *, name):
+    """Grayscale ``N x 1 x H x W`` as RGB when ``channels=3`` (``None``: as they are)."""
     if channels is None or x.shape[1] == channels:
         return x
     if channels == 3 and x.shape[1] == 1:
@@ -913,118 +914,6 @@ class ImageFolder:
 def _check_on_error(on_error):
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-
-
-def load_images(
-    source,
-    *,
-    size=None,
-    value_range=None,
-    channels: int | None = None,
-    on_error: str = "raise",
-    allow_narrow: bool = False,
-) -> ImageBatch:
-    """Load images into a ``uint8`` ``N x C x H x W`` array.
-
-    Parameters
-    ----------
-    source : folder, list of paths, numpy.ndarray or torch.Tensor
-        A folder is searched recursively for png/jpg/jpeg/bmp/tif/tiff/webp
-        files, in sorted order (other files, GIFs included, are not read; pass
-        them as a list). Arrays must be 4-D, channels first or last.
-    size : int or (int, int), optional
-        Resize every file to this ``(H, W)`` (bicubic). Files of mixed sizes
-        need it.
-    value_range : tuple, optional
-        Required for float arrays: ``(0, 1)``, ``(-1, 1)`` or ``(0, 255)``.
-    channels : {None, 1, 3}
-        3 expands grayscale to RGB explicitly; files decode as RGB unless
-        ``channels=1``.
-    on_error : {"raise", "skip"}
-        What to do with files that cannot be decoded. "skip" leaves them out,
-        warns, and lists them in ``result.skipped``.
-    allow_narrow : bool
-        Lift the range guard for float arrays: by default floats that look
-        mis-declared are refused (all values within 1.5/255 of the range above
-        its low end, e.g. [0, 1] data declared ``(0, 255)``; or no negative
-        value under a signed range, e.g. [0, 1] data declared ``(-1, 1)``; see
-        :func:`narrow_range_problem`). True says such data are meant.
-
-    Returns
-    -------
-    ImageBatch
-        ``uint8`` ``N x C x H x W``, a numpy array (a torch tensor stays a
-        torch tensor on its device). For files, ``.paths`` names each row's
-        file and follows row selections (``x[:2].paths``, ``x[mask].paths``);
-        see :class:`ImageBatch`.
-
-    Raises
-    ------
-    ValueError
-        Empty folder, unreadable file, mixed sizes without ``size``, float
-        data outside ``value_range`` or refused by the range guard, NaN/Inf,
-        wrong rank, images with no pixels; a file whose
-        samples have no documented 8-bit mapping (32-bit integer TIFF, float
-        TIFF outside ``[0, 1]``), named in the message.
-    TypeError
-        Unsupported source type, integer data that are not uint8, float data
-        without ``value_range``; ``allow_narrow`` not a bool.
-
-    Notes
-    -----
-    Files decode as in :func:`read_image`: 16-bit samples become
-    ``round(v / 257)``, float TIFFs in ``[0, 1]`` ``round(v * 255)``, palettes
-    are expanded, alpha is dropped, CMYK goes through Pillow's conversion,
-    animations give their first frame (with a warning), and the EXIF
-    orientation is not applied (as in pytorch-fid and clean-fid).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = load_images(np.full((2, 8, 8, 3), 0.5), value_range=(0, 1))
-    >>> x.shape, x.dtype, int(x[0, 0, 0, 0])
-    ((2, 3, 8, 8), dtype('uint8'), 128)
-    """
-    _check_on_error(on_error)
-    check_allow_narrow(allow_narrow)
-    if channels not in (None, 1, 3):
-        raise ValueError(f"channels must be None, 1 or 3, got {channels!r}")
-    if isinstance(source, (str, os.PathLike)):
-        if not Path(source).exists():
-            raise ValueError(f"source={str(source)!r} does not exist; pass a folder, files or an array")
-        files = list_image_files(source)
-        if not files:
-            raise ValueError(
-                f"source={str(source)!r} holds no image files ({', '.join(IMAGE_EXTENSIONS)})"
-            )
-        return _load_files(files, size=size, channels=channels, on_error=on_error)
-    if isinstance(source, (list, tuple)) and all(isinstance(p, (str, os.PathLike)) for p in source):
-        if not source:
-            raise ValueError("source is an empty list of paths; pass at least one image file")
-        return _load_files([str(p) for p in source], size=size, channels=channels, on_error=on_error)
-    if isinstance(source, np.ndarray) or is_torch(source):
-        if size is not None:
-            raise ValueError(
-                "size= resizes files as they are decoded; resize arrays yourself "
-                "(resizing is part of each extractor's preprocessing)"
-            )
-        if source.shape[0] == 0 if source.ndim else True:
-            raise ValueError("source holds no images (N = 0)")
-        x = to_nchw(source, name="source")
-        x = as_uint8(x, value_range=value_range, name="source", allow_narrow=allow_narrow)
-        x = _expand_channels(x, channels, name="source")
-        if is_torch(x):
-            return x
-        return ImageBatch(np.ascontiguousarray(x))
-    raise TypeError(
-        f"source of type {type(source).__name__} is not supported; pass a folder, a list "
-        "of paths, a numpy array or a torch tensor"
-    )
-
-
-def _load_files(files, *, size, channels, on_error) -> ImageBatch:
-    dec_channels = 1 if channels == 1 else 3
-    return read_all(ImageFolder(files, size=size, channels=dec_channels, on_error=on_error), names=files)
 
 
 def read_all(dataset, *, names=None) -> ImageBatch:

@@ -379,8 +379,8 @@ def _as(kind, u, *, torch_=False, float32=False):
 
 _WIDTH = {"uint8": 255.0, "unit": 1.0, "signed": 2.0, "float255": 255.0}
 #: data_range declarations a pixel metric is tried with. Not generated, because
-#: data_range declares a width only and cannot show them (README, "What happens
-#: when..."): [0, 1] data with data_range=2 and [-1, 1] data with data_range=1.
+#: data_range declares a width only and cannot show them (docs/reliability.md,
+#: the narrow-range row): [0, 1] data with data_range=2 and [-1, 1] data with data_range=1.
 _UNSEEABLE = {("unit", 2.0), ("signed", 1.0)}
 
 

@@ -295,7 +295,7 @@ def test_registry_and_manifest_entries():
     assert entry.filename == "ViT-L-14-336px.pt"
     # OpenAI puts the sha256 in the URL (clip._download checks it)
     assert entry.url.split("/")[-2] == entry.sha256 and entry.url.endswith("/" + entry.filename)
-    assert gm.sources.default_output("clip-vit-l14-336", info["outputs"]) == "embedding"
+    assert __import__("genmetrics_nb.features.inputs").features.inputs.default_output("clip-vit-l14-336", info["outputs"]) == "embedding"
 
 
 def test_spec_records_the_protocol(ours, ckpt):

@@ -126,7 +126,7 @@ def test_two_processes_equal_one(tmp_path):
     assert s1.n == s2.n == 18 and s2.meta["world_size"] == 2
     assert _rel(s2.sigma, s1.sigma) <= 1e-9
     np.testing.assert_allclose(s1.mu, one["pool"].astype(np.float64).mean(0), rtol=1e-6)
-    # The README's multi-node form on one node: c10d rendezvous, the CLI run as a module.
+    # docs/speed.md's multi-node form on one node: c10d rendezvous, the CLI run as a module.
     rdzv = tmp_path / "rdzv.npz"
     subprocess.run([*_torchrun(), "--nnodes=1", "--nproc-per-node=2", "--rdzv-backend=c10d",
                     f"--rdzv-endpoint=127.0.0.1:{_free_port()}", "--rdzv-id=genmetrics-test",

@@ -173,12 +173,14 @@ def test_bad_arguments_say_the_fix(tmp_path):
         _run(x, precision="fp64")
     with pytest.raises(ValueError, match="outputs=.*choose from"):
         _run(x, outputs="pool")
-    with pytest.raises(TypeError, match="not supported; pass a folder"):
+    with pytest.raises(TypeError, match="is not a source; pass images"):
         _run(42)
+    with pytest.raises(TypeError, match="holds features, not images"):
+        _run(np.zeros((4, 8), np.float32))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="holds no image files"):
+    with pytest.raises(ValueError, match="folder with no image files"):
         _run(tmp_path / "empty")
-    with pytest.raises(ValueError, match="does not exist"):
+    with pytest.raises(ValueError, match="neither an existing folder or file"):
         _run(tmp_path / "nope")
 
     class FloatDS:

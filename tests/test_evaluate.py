@@ -19,7 +19,7 @@ from PIL import Image
 
 import genmetrics_nb as gm
 from genmetrics_nb.suites import evaluate as E
-from genmetrics_nb.suites.evaluate.sets import draw_rows, load_sets, sample_source
+from genmetrics_nb.suites.evaluate.sets import draw_rows, load_sets, read_set
 from genmetrics_nb.testing.extractors import register_tiny_extractor
 
 register_tiny_extractor("test-tiny")
@@ -102,7 +102,7 @@ def test_num_images_caps_each_set_with_a_stated_seeded_subset():
     table = E.protocol_table(ev).to_dict()
     assert table["n (real)"] == "30 used of 50: a seeded random subset (seed 4)"
     assert table["n (generated 1)"] == "20 used of 20: all"
-    assert "30 of 50 images (seeded random subset, seed 4)" in ev.real.description
+    assert "30 of its 50 images (seeded random subset, seed 4)" in ev.real.description
 
 
 def test_intervals_contain_their_estimates():
@@ -214,12 +214,12 @@ def test_fd_is_called_fid_only_on_the_tf_inception():
 def test_bad_sources_name_the_argument(tmp_path, make, exc, match):
     src = make(tmp_path / "bad")
     with pytest.raises(exc, match=match):
-        sample_source(src, num_images=None, name="generated[0]")
+        read_set(src, num_images=None, name="generated[0]")
 
 
 def test_generator_names_need_num_images():
     with pytest.raises(ValueError, match="num_images"):
-        sample_source("fmnist-stylegan-it00250", num_images=None, name="generated[0]")
+        read_set("fmnist-stylegan-it00250", num_images=None, name="generated[0]")
     with pytest.raises(ValueError, match="heldout_share"):
         load_sets(_images(0), [_images(1)], heldout_share=1.5, **OPTS)
 

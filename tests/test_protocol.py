@@ -114,7 +114,7 @@ def test_kid_goes_through_the_same_check(stats):
     b = gm.extract_features(x, _extractor("legacy_pytorch"), device="cpu", cache=False, progress=False)
     with pytest.raises(ValueError, match="resize_mode is 'clean' for real and 'legacy_pytorch' for fake"):
         gm.kid(a, b, subsets=2, subset_size=10, progress=False)
-    x_, y_, prov = gm.sources.features_pair(a, b, metric="KID", allow_protocol_mismatch=True)
+    x_, y_, prov = __import__("genmetrics_nb.features.inputs").features.inputs.features_pair(a, b, metric="KID", allow_protocol_mismatch=True)
     assert prov["protocol"]["mismatch"] == {"resize_mode": ["clean", "legacy_pytorch"]}
     assert prov["protocol"]["mismatch_allowed"] and x_.shape == y_.shape == (30, 24)
 

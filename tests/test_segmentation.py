@@ -680,7 +680,7 @@ def test_shipped_small_fcn_segments_well():
     # The 200 held-out test scenes of its training command (test split: items the training never
     # saw), scored here: mean IoU against ground truth at least the 0.6 the FCN-score sweep asks of
     # its segmenter, and every item class an IoU above 0. (On 200 other test scenes, seed 123, it
-    # scores 0.600: the margin is thin, and the README says so.)
+    # scores 0.600: the margin is thin, and docs/metrics.md says so.)
     from genmetrics_nb.datasets.scenes import SCENES_224
     from genmetrics_nb.experiments.fcn_score import MIN_SEGMENTER_IOU
 

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from genmetrics_nb import FeatureStats
-from genmetrics_nb.features.stats_formats import detect_format, save_dgm_eval_reps
+from genmetrics_nb.sources.stats_files import detect_format, save_dgm_eval_reps
 
 
 def _feats(n=120, d=6, seed=0, dtype=np.float64):

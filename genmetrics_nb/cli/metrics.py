@@ -153,14 +153,14 @@ def _run_isc(args) -> int:
 
 
 def _run_prc(args) -> int:
-    from genmetrics_nb import sources
+    from genmetrics_nb.features.inputs import features_pair
     from genmetrics_nb.metrics.distribution.knn import density_coverage, precision_recall
 
     # one extraction serves both metrics
     _generated_sources(args)
     metric = "precision/recall" + (" and density/coverage" if args.density_coverage else "")
-    a, b, _ = sources.features_pair(args.source_a, args.source_b, metric=metric, resize=args.resize,
-                                    **_source_options(args, published="vgg16-fc2"))
+    a, b, _ = features_pair(args.source_a, args.source_b, metric=metric, resize=args.resize,
+                            **_source_options(args, published="vgg16-fc2"))
     kw = dict(k=args.k, block_size=args.block_size, device=args.device, progress=not args.no_progress)
     pr = precision_recall(a, b, **kw)
     if not args.density_coverage:

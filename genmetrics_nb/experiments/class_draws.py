@@ -48,7 +48,7 @@ class ClassFeatures:
 
     def default_output(self) -> str:
         """The output distribution metrics use for this extractor (``pool`` mostly)."""
-        from genmetrics_nb.sources import default_output
+        from genmetrics_nb.features.inputs import default_output
 
         return default_output(self.extractor, list(next(iter(self.features.values()))))
 
@@ -136,7 +136,7 @@ def class_features(
 
     from genmetrics_nb.extractors.registry import get_extractor
     from genmetrics_nb.features import extract_features
-    from genmetrics_nb.images import load_images
+    from genmetrics_nb.sources import load_images
 
     ds, spec = load_labeled(data)
     classes = check_classes(classes, len(ds.class_names))

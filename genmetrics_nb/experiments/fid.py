@@ -317,7 +317,7 @@ def range_pitfall(feats: ClassFeatures, *, pair=(0, 1), n: int = 100, batch_size
     number. ``gm.fid`` refuses float images declared as ``(0, 255)`` whose
     values all lie in [0, 1]; the message it raises is returned here.
     """
-    from genmetrics_nb.images import load_images
+    from genmetrics_nb.sources import load_images
     from genmetrics_nb.metrics.distribution.fid import fid
 
     a, b = check_classes(pair, len(feats.class_names), name="pair")

@@ -131,16 +131,16 @@ def _ppl_distance(ppl_distance, ppl_resize, device):
 
 def _real_features(real, num_images, extractor, pr_extractor, device) -> dict:
     """Features of the first ``num_images`` real images: ``fid`` (all outputs) and ``pr`` (the P/R output)."""
-    from genmetrics_nb import sources
     from genmetrics_nb.features.engine import extract_features
-    from genmetrics_nb.images import load_images
+    from genmetrics_nb.features.inputs import default_output
+    from genmetrics_nb.sources import load_images
 
-    images = sources.load_dataset_images(real) if sources.is_dataset_spec(real) else load_images(real)
+    images = load_images(real)
     images = images[:num_images]
     fx = dict(cache=False, device=device, progress=False)
     feats = extract_features(images, extractor, **fx)
     pr = extract_features(images, pr_extractor, **fx) if pr_extractor else feats
-    pr_out = sources.default_output(pr_extractor or extractor, pr.keys())
+    pr_out = default_output(pr_extractor or extractor, pr.keys())
     return {"fid": feats, "pr": pr[pr_out], "pr_out": pr_out}
 
 

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genmetrics_nb.util.checks import is_torch
+from genmetrics_nb.sources.fingerprint import digest
 from genmetrics_nb.util.io import atomic_write, remove_quietly
 
 __all__ = [
@@ -59,7 +59,6 @@ __all__ = [
     "load_entry",
     "read_checked_npz",
     "save_entry",
-    "source_fingerprint",
     "write_checked_npz",
 ]
 
@@ -85,9 +84,8 @@ def features_dir(root=None) -> Path:
 
 
 def cache_key(parts: dict) -> str:
-    """sha256 of the canonical JSON of ``parts``."""
-    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """sha256 of the canonical JSON of ``parts`` (:func:`genmetrics_nb.sources.fingerprint.digest`)."""
+    return digest(parts)
 
 
 def atomic_savez(path, arrays: dict) -> None:
@@ -383,38 +381,3 @@ class ExtractionLock:
     def __exit__(self, *exc):
         self.release()
         return False
-
-
-# ----------------------------------------------------------------------------
-# source fingerprints
-# ----------------------------------------------------------------------------
-def fingerprint_files(files) -> str:
-    """sha256 over ``(absolute path, size, mtime_ns)`` of every file, in order."""
-    h = hashlib.sha256()
-    for f in files:
-        st = os.stat(f)
-        h.update(f"{os.path.abspath(f)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
-
-
-def fingerprint_array(x) -> str:
-    """sha256 of an array's dtype, shape and bytes (numpy or torch)."""
-    if is_torch(x):
-        x = x.detach().to("cpu").contiguous().numpy()
-    x = np.ascontiguousarray(x)
-    h = hashlib.sha256()
-    h.update(f"{x.dtype.str}{x.shape}".encode())
-    h.update(memoryview(x.reshape(-1)).cast("B"))
-    return h.hexdigest()
-
-
-def source_fingerprint(kind: str, obj) -> str | None:
-    """Fingerprint of a prepared source (``"files"``, ``"array"`` or ``"dataset"``)."""
-    if kind == "files":
-        return fingerprint_files(obj)
-    if kind == "array":
-        return fingerprint_array(obj)
-    fp = getattr(obj, "fingerprint", None)
-    if callable(fp):
-        fp = fp()
-    return None if fp is None else str(fp)

@@ -31,6 +31,7 @@ from genmetrics_nb.features import cache as fcache
 from genmetrics_nb.features import distributed as dd
 from genmetrics_nb.features.heap import reuse_freed_memory
 from genmetrics_nb.images import DECODING_VERSION, check_allow_narrow
+from genmetrics_nb.sources.resolver import resolve_images
 from genmetrics_nb.util.checks import check_choice, check_int, is_torch
 
 __all__ = ["Features", "extract_features", "feature_stats"]
@@ -161,83 +162,6 @@ def _collate(batch):
     if imgs and len({tuple(t.shape) for t in imgs}) == 1:
         imgs = torch.stack(imgs)
     return np.asarray(idx, dtype=np.int64), imgs, skipped
-
-
-@dataclass
-class _Source:
-    kind: str  # "array", "files", "archive", "stream" or "dataset"
-    n: int
-    data: object  # uint8 array/tensor, ImageFolder, ArchiveImages, a read_batch source, or Dataset
-    fingerprint: str | None
-    description: str
-    files: list | None = None
-
-
-def _prepare_source(source, *, value_range, on_error, allow_narrow=False) -> _Source:
-    from genmetrics_nb import image_sets
-    from genmetrics_nb import images as gi
-
-    if isinstance(source, tuple) and hasattr(source, "images") and hasattr(source, "_fields"):
-        source = source.images  # LabeledImages from gm.datasets
-    if isinstance(source, (str, os.PathLike)) and os.path.isfile(source):
-        if image_sets.is_archive(source):
-            source = image_sets.ArchiveImages(source, on_error=on_error)
-        elif os.fspath(source).lower().endswith((".npy", ".npz")):
-            source = image_sets.ArrayFileImages(source, value_range=value_range, allow_narrow=allow_narrow)
-    if isinstance(source, image_sets.ArchiveImages):
-        return _Source("archive", len(source), source, source.fingerprint, repr(source), source.files)
-    if isinstance(source, gi.ImageFolder):  # and image_sets.LabeledImageFolder
-        fp = fcache.fingerprint_files(source.files)
-        if source.size is not None or source.channels != 3:  # options that change the pixels
-            fp = fcache.cache_key({"files": fp, "size": source.size, "channels": source.channels})
-        desc = getattr(source, "root", None) or f"{len(source.files)} files"
-        return _Source("files", len(source), source, fp, f"{type(source).__name__} {desc}", source.files)
-    if callable(getattr(source, "read_batch", None)) and hasattr(source, "__len__"):
-        # streamed in order in this process: ArrayFileImages, GeneratorSource, or alike
-        n = len(source)
-        if n == 0:
-            raise ValueError("source is empty")
-        desc = getattr(source, "description", None) or repr(source)
-        return _Source("stream", n, source, fcache.source_fingerprint("stream", source), desc)
-    if isinstance(source, (str, os.PathLike)) or (
-        isinstance(source, (list, tuple)) and source and all(isinstance(p, (str, os.PathLike)) for p in source)
-    ):
-        if isinstance(source, (str, os.PathLike)):
-            if not os.path.exists(source):
-                raise ValueError(f"source={str(source)!r} does not exist; pass a folder, files or an array")
-            files = gi.list_image_files(source)
-            if not files:
-                raise ValueError(
-                    f"source={str(source)!r} holds no image files ({', '.join(gi.IMAGE_EXTENSIONS)})"
-                )
-            desc = f"folder {os.path.abspath(source)} ({len(files)} files)"
-        else:
-            files = [os.fspath(p) for p in source]
-            missing = [f for f in files if not os.path.isfile(f)]
-            if missing:
-                raise ValueError(f"source lists {len(missing)} missing file(s), e.g. {missing[0]!r}")
-            desc = f"{len(files)} files"
-        ds = gi.ImageFolder(files, channels=3, on_error=on_error)
-        return _Source("files", len(files), ds, fcache.fingerprint_files(files), desc, files)
-    if isinstance(source, (list, tuple)) and not source:
-        raise ValueError("source is an empty list; pass a folder, files or an array of images")
-    if isinstance(source, np.ndarray) or is_torch(source) and hasattr(source, "dtype"):
-        x = gi.load_images(source, value_range=value_range, allow_narrow=allow_narrow)
-        if not is_torch(x):
-            x = np.ascontiguousarray(x)
-        desc = f"array {tuple(x.shape)} uint8"
-        return _Source("array", int(x.shape[0]), x, fcache.fingerprint_array(x), desc)
-    if hasattr(source, "__len__") and hasattr(source, "__getitem__"):
-        n = len(source)
-        if n == 0:
-            raise ValueError("source dataset is empty")
-        fp = fcache.source_fingerprint("dataset", source)
-        return _Source("dataset", n, source, fp, f"dataset {type(source).__name__} ({n} items)")
-    raise TypeError(
-        f"source of type {type(source).__name__} is not supported; pass a folder, a list of "
-        "image files, a uint8 array/tensor (or float with value_range=), or a Dataset yielding "
-        "uint8 C x H x W images"
-    )
 
 
 # ----------------------------------------------------------------------------
@@ -422,7 +346,8 @@ def _common(source, extractor, *, outputs, batch_size, num_workers, device, prec
             )
     ext = get_extractor(extractor, device=dev, weights=weights)
     names = ext.check_outputs(outputs)
-    src = _prepare_source(source, value_range=value_range, on_error=on_error, allow_narrow=allow_narrow)
+    src = resolve_images(source, name="source", value_range=value_range, on_error=on_error,
+                         allow_narrow=allow_narrow)
     if num_workers is None:
         num_workers = _default_workers(src.kind)
     num_workers = check_int(num_workers, name="num_workers", minimum=0)
@@ -488,8 +413,9 @@ def extract_features(
 
     Parameters
     ----------
-    source : folder, files, archive, array file, array, tensor, Dataset or generator source
-        Anything :func:`genmetrics_nb.load_images` takes (files are decoded
+    source : ImageSource, or anything :func:`genmetrics_nb.sources.resolve` takes as images
+        Resolved once (:func:`genmetrics_nb.sources.resolve_images`): anything
+        :func:`genmetrics_nb.load_images` takes (files are decoded
         lazily in DataLoader workers, not loaded up front); a ``.zip`` or
         ``.tar``/``.tar.gz``/``.tgz`` archive of image files (members decoded
         one at a time, each worker opening the archive itself,

@@ -26,7 +26,7 @@ a 2048-d pytorch-fid ``.npz`` is most likely the TF-FID Inception's pool3) or
 compared fields into ``mismatch`` (known on both sides and different) and
 ``unverified`` (unknown or only inferred on a side: the comparison cannot be
 decided, so it is recorded, not refused and not warned about).
-:func:`genmetrics_nb.sources.check_compatible` raises on a mismatch unless
+:func:`genmetrics_nb.features.inputs.check_compatible` raises on a mismatch unless
 ``allow_protocol_mismatch=True``.
 
 References
@@ -224,7 +224,7 @@ def protocol_record(a, b, comparison: dict, *, names=("real", "fake")) -> dict:
     a, b : FeatureStats, Features, meta dict or fingerprint
     comparison : dict
         :func:`compare_protocols`'s output (or
-        :func:`genmetrics_nb.sources.check_compatible`'s).
+        :func:`genmetrics_nb.features.inputs.check_compatible`'s).
     names : tuple of str
 
     Returns

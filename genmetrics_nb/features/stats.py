@@ -31,7 +31,7 @@ References
    Statistician 37(3), 1983 (shifted data; pairwise combination).
 
 Other tools' reference files (pytorch-fid, clean-fid, EDM, EDM2, ADM,
-dgm-eval) are read and written by :mod:`genmetrics_nb.features.stats_formats`
+dgm-eval) are read and written by :mod:`genmetrics_nb.sources.stats_files`
 (:meth:`FeatureStats.load`, :meth:`FeatureStats.save` with ``format=``); the
 protocol a statistics object carries is :attr:`FeatureStats.protocol`
 (:mod:`genmetrics_nb.features.protocol`).
@@ -342,7 +342,7 @@ class FeatureStats:
             that :meth:`load` checks; the file is also a valid pytorch-fid /
             clean-fid / EDM reference (they read ``mu`` and ``sigma``). The
             others write exactly what that tool writes (see
-            :mod:`genmetrics_nb.features.stats_formats`), so they carry no
+            :mod:`genmetrics_nb.sources.stats_files`), so they carry no
             protocol: loading them back gives ``unknown`` protocol fields.
         spatial : FeatureStats, optional
             ``format="adm"`` (required there): the sFID statistics, stored as
@@ -374,7 +374,7 @@ class FeatureStats:
         -----
         Every write is atomic (a temporary file renamed into place).
         """
-        from genmetrics_nb.features.stats_formats import FORMATS, write_stats_file
+        from genmetrics_nb.sources.stats_files import FORMATS, write_stats_file
         from genmetrics_nb.util.checks import check_choice
 
         check_choice(format, name="format", choices=FORMATS)
@@ -417,7 +417,7 @@ class FeatureStats:
             ``"genmetrics"``, ``"pytorch-fid"``, ``"clean-fid"``,
             ``"clean-fid-kid"``, ``"edm"``, ``"adm"``, ``"edm2"`` or
             ``"dgm-eval"``; detected from the file's members when omitted
-            (:func:`genmetrics_nb.features.stats_formats.detect_format`).
+            (:func:`genmetrics_nb.sources.stats_files.detect_format`).
         output : str, optional
             Which statistics, for files holding several: ADM ``"pool"``
             (``mu``/``sigma``, the default) or ``"spatial"`` (``mu_s``/
@@ -454,7 +454,7 @@ class FeatureStats:
             The message names the file and the fix. A damaged file is never
             used.
         """
-        from genmetrics_nb.features.stats_formats import FORMATS, detect_format, read_stats_file
+        from genmetrics_nb.sources.stats_files import FORMATS, detect_format, read_stats_file
         from genmetrics_nb.util.checks import check_choice
 
         path = Path(path)

@@ -7,7 +7,7 @@ import numbers
 import warnings
 from typing import ClassVar
 
-from genmetrics_nb import sources
+from genmetrics_nb.features import inputs
 from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_choice, check_int, check_same_dim
 
@@ -143,6 +143,8 @@ def cmmd(
     cache=False,
     block_size: int = 2048,
     progress: bool = True,
+    resize: str | None = None,
+    weights=None,
 ) -> CMMDResult:
     """CLIP Maximum Mean Discrepancy between real and generated images.
 
@@ -187,6 +189,10 @@ def cmmd(
         Side of the kernel tiles held in memory at once.
     progress : bool
         Progress bars for extraction.
+    resize : {"legacy_tensorflow", "clean", "legacy_pytorch"}, optional
+        clean-fid's resize mode for image sources (as :func:`genmetrics_nb.fid`).
+    weights : str or path-like, optional
+        The extractor's weights file; its sha256 is recorded (as :func:`genmetrics_nb.fid`).
 
     Returns
     -------
@@ -256,9 +262,9 @@ def cmmd(
     scale = _check_positive(scale, name="scale")
     batch_size = check_int(batch_size, name="batch_size", minimum=1)
     block_size = check_int(block_size, name="block_size", minimum=1)
-    real, fake, prov = sources.features_pair(
+    real, fake, prov = inputs.features_pair(
         real, fake, metric="CMMD", extractor=extractor, output=output, batch_size=batch_size,
-        device=device, value_range=value_range, cache=cache, progress=progress,
+        device=device, value_range=value_range, cache=cache, progress=progress, resize=resize, weights=weights,
     )  # fmt: skip
     min_rows = 2 if estimator == "unbiased" else 1
     x = as_feature_tensor(real, name="real", min_rows=min_rows)

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from genmetrics_nb import sources
+from genmetrics_nb.features import inputs
 from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_int
 from genmetrics_nb.metrics.distribution.frechet import (
@@ -123,6 +123,7 @@ def fid(
     diagnostics: bool = False,
     progress: bool = True,
     resize: str | None = None,
+    weights=None,
     allow_protocol_mismatch: bool = False,
 ) -> FIDResult:
     """Frechet Inception Distance between two image sets (or their features/statistics).
@@ -136,8 +137,9 @@ def fid(
         features (an ``N x D`` array or a ``Features`` result), or statistics
         (``FeatureStats``, a ``(mu, sigma)`` pair, or the path of an ``.npz``
         written by ``FeatureStats.save``, pytorch-fid or clean-fid).
-    extractor : str
-        Registered extractor for image sides (``gm.list_extractors()``).
+    extractor : str or Extractor
+        Registered extractor for image sides (``gm.list_extractors()``), or
+        a built one (:func:`genmetrics_nb.get_extractor`).
         The default is the published FID network, ``"inception-v3-fid"``
         (its weights must be available: ``genmetrics-nb weights fetch
         pt_inception-2015-12-05`` or ``weights import``); offline,
@@ -166,6 +168,10 @@ def fid(
         ``"clean"`` reproduces clean-fid's default, ``"legacy_pytorch"``
         pytorch-fid's. Recorded in ``preprocessing["resize_mode"]``;
         statistics or features made in another mode are refused.
+    weights : str or path-like, optional
+        The extractor's weights file (for example your own copy of the
+        TF-FID Inception); its sha256 is recorded. Default: the weight
+        manager's (:func:`genmetrics_nb.get_extractor`).
     allow_protocol_mismatch : bool
         Compare the two sides even when their protocols differ (extractor,
         weights sha256, output, precision or a preprocessing key such as
@@ -217,17 +223,17 @@ def fid(
 
     batch_size = check_int(batch_size, name="batch_size", minimum=1)
     common = dict(extractor=extractor, output=output, batch_size=batch_size, device=device,
-                  value_range=value_range, cache=cache, progress=progress, resize=resize)
-    s_real = sources.stats_of(real, name="real", **common)
-    s_fake = sources.stats_of(fake, name="fake", **common)
-    p_real = sources.provenance(getattr(s_real, "meta", None))
-    p_fake = sources.provenance(getattr(s_fake, "meta", None))
-    check = sources.check_compatible(s_real, s_fake, metric="FID", allow_mismatch=bool(allow_protocol_mismatch))
+                  value_range=value_range, cache=cache, progress=progress, resize=resize, weights=weights)
+    s_real = inputs.stats_of(real, name="real", **common)
+    s_fake = inputs.stats_of(fake, name="fake", **common)
+    p_real = inputs.provenance(getattr(s_real, "meta", None))
+    p_fake = inputs.provenance(getattr(s_fake, "meta", None))
+    check = inputs.check_compatible(s_real, s_fake, metric="FID", allow_mismatch=bool(allow_protocol_mismatch))
     n_real = getattr(s_real, "n", None) or None  # 0: imported moments, count unknown
     n_fake = getattr(s_fake, "n", None) or None
     _warn_singular(n_real, n_fake, int(np.shape(s_real.mu)[0]), names=("real", "fake"))
     fr = frechet_distance(s_real, s_fake, device=device, diagnostics=diagnostics, warn=False)
-    prov = {k: p_real.get(k) or p_fake.get(k) for k in sources.PROVENANCE}
+    prov = {k: p_real.get(k) or p_fake.get(k) for k in inputs.PROVENANCE}
     return FIDResult(
         value=fr.value,
         n_real=n_real,
@@ -339,13 +345,16 @@ def fid_infinity(
     from genmetrics_nb.device import resolve
     from genmetrics_nb.features import FeatureStats
 
-    kind = sources.classify(real, name="real")
-    if kind not in ("stats", "stats-file", "features", "features-mapping"):
+    from genmetrics_nb.sources import ImageSource
+    from genmetrics_nb.sources import resolve as resolve_source
+
+    real = resolve_source(real, name="real")
+    if isinstance(real, ImageSource):
         raise TypeError(
             "real must be statistics or features for fid_infinity; extract features first "
             "(gm.extract_features) so that they can be reused"
         )
-    s_real = sources.stats_of(real, name="real")
+    s_real = inputs.stats_of(real, name="real")
     y = as_feature_tensor(fake_feats, name="fake_feats", min_rows=4)
     m = y.shape[0]
     if sizes is None:
@@ -372,8 +381,8 @@ def fid_infinity(
     # With real features at hand and fewer samples than dimensions, the Gram-matrix
     # form is exact and far cheaper than D x D eigendecompositions.
     xd = None
-    if kind == "features" and min(int(np.shape(real)[0]), int(sizes[-1])) < d:
-        xd = as_feature_tensor(real, name="real").to(device=dev, dtype=torch.float64)
+    if getattr(real, "origin", None) == "array" and min(int(np.shape(real.value)[0]), int(sizes[-1])) < d:
+        xd = as_feature_tensor(real.value, name="real").to(device=dev, dtype=torch.float64)
     rng = np.random.default_rng(seed)
     fids = []
     for size in tqdm(sizes, desc="FID-infinity", unit="size", disable=not progress, leave=False):

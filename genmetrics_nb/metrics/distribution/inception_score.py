@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from genmetrics_nb import sources
+from genmetrics_nb.features import inputs
 from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_int
 
@@ -92,6 +92,8 @@ def inception_score(
     value_range=None,
     cache=False,
     progress: bool = True,
+    resize: str | None = None,
+    weights=None,
 ) -> InceptionScoreResult:
     """Inception Score of a set of class predictions.
 
@@ -127,6 +129,10 @@ def inception_score(
         them, the 1008 bias-free TF logits of published IS values, else ``logits``).
     batch_size, value_range, cache, progress
         As in :func:`genmetrics_nb.extract_features` (for image sources).
+    resize : {"legacy_tensorflow", "clean", "legacy_pytorch"}, optional
+        clean-fid's resize mode for image sources (as :func:`genmetrics_nb.fid`).
+    weights : str or path-like, optional
+        The extractor's weights file; its sha256 is recorded (as :func:`genmetrics_nb.fid`).
 
     Returns
     -------
@@ -187,10 +193,10 @@ def inception_score(
 
     from genmetrics_nb.device import resolve
 
-    logits, _ = sources.features_of(
+    logits, _ = inputs.features_of(
         source, name="source", metric="the Inception Score", purpose="logits", extractor=extractor,
         output=output, batch_size=batch_size, device=device, value_range=value_range, cache=cache,
-        progress=progress,
+        progress=progress, resize=resize, weights=weights,
     )  # fmt: skip
     tol = probability_tolerance(getattr(logits, "dtype", "float64"))
     x = as_feature_tensor(logits, name="logits")

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from genmetrics_nb import sources
+from genmetrics_nb.features import inputs
 from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_int, check_same_dim
 
@@ -116,6 +116,7 @@ def kid(
     cache=False,
     progress: bool = True,
     resize: str | None = None,
+    weights=None,
 ) -> KIDResult:
     """Kernel Inception Distance between real and generated features.
 
@@ -164,6 +165,8 @@ def kid(
         only; as in :func:`~genmetrics_nb.fid`). Default: the extractor's
         own, ``"legacy_tensorflow"``; clean-fid's ``compute_kid`` defaults
         to ``"clean"``.
+    weights : str or path-like, optional
+        The extractor's weights file; its sha256 is recorded (as :func:`genmetrics_nb.fid`).
 
     Returns
     -------
@@ -202,9 +205,9 @@ def kid(
 
     from genmetrics_nb.device import resolve
 
-    real, fake, prov = sources.features_pair(
+    real, fake, prov = inputs.features_pair(
         real, fake, metric="KID", extractor=extractor, output=output, batch_size=batch_size, device=device,
-        value_range=value_range, cache=cache, progress=progress, resize=resize,
+        value_range=value_range, cache=cache, progress=progress, resize=resize, weights=weights,
     )  # fmt: skip
     x = as_feature_tensor(real, name="real", min_rows=2)
     y = as_feature_tensor(fake, name="fake", min_rows=2)

@@ -35,7 +35,7 @@ import dataclasses
 import math
 from typing import ClassVar
 
-from genmetrics_nb import sources
+from genmetrics_nb.features import inputs
 from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_int, check_same_dim
 
@@ -524,6 +524,8 @@ def precision_recall(
     value_range=None,
     cache=False,
     progress: bool = True,
+    resize: str | None = None,
+    weights=None,
 ) -> PrecisionRecallResult:
     """Improved precision and recall of generated samples (Kynkaanniemi et al.).
 
@@ -558,6 +560,10 @@ def precision_recall(
         Use the feature cache for image sources (off by default, as :func:`~genmetrics_nb.fid`).
     progress : bool
         Progress bars (extraction, tiles).
+    resize : {"legacy_tensorflow", "clean", "legacy_pytorch"}, optional
+        clean-fid's resize mode for image sources (as :func:`genmetrics_nb.fid`).
+    weights : str or path-like, optional
+        The extractor's weights file; its sha256 is recorded (as :func:`genmetrics_nb.fid`).
 
     Returns
     -------
@@ -591,9 +597,9 @@ def precision_recall(
     """
     from tqdm.auto import tqdm
 
-    real, fake, _ = sources.features_pair(
+    real, fake, _ = inputs.features_pair(
         real, fake, metric="precision/recall", extractor=extractor, output=output, batch_size=batch_size, device=device,
-        value_range=value_range, cache=cache, progress=progress,
+        value_range=value_range, cache=cache, progress=progress, resize=resize, weights=weights,
     )  # fmt: skip
     x, y, k, block_size = _check_common(real, fake, k, block_size)
     if not isinstance(inclusive, bool):
@@ -633,6 +639,8 @@ def density_coverage(
     value_range=None,
     cache=False,
     progress: bool = True,
+    resize: str | None = None,
+    weights=None,
 ) -> DensityCoverageResult:
     """Density and coverage of generated samples (Naeem et al. 2020).
 
@@ -663,6 +671,10 @@ def density_coverage(
     cache : bool or path-like
         Use the feature cache for image sources (off by default, as :func:`~genmetrics_nb.fid`).
     progress : bool
+    resize : {"legacy_tensorflow", "clean", "legacy_pytorch"}, optional
+        clean-fid's resize mode for image sources (as :func:`genmetrics_nb.fid`).
+    weights : str or path-like, optional
+        The extractor's weights file; its sha256 is recorded (as :func:`genmetrics_nb.fid`).
 
     Returns
     -------
@@ -694,9 +706,9 @@ def density_coverage(
     """
     from tqdm.auto import tqdm
 
-    real, fake, _ = sources.features_pair(
+    real, fake, _ = inputs.features_pair(
         real, fake, metric="density/coverage", extractor=extractor, output=output, batch_size=batch_size, device=device,
-        value_range=value_range, cache=cache, progress=progress,
+        value_range=value_range, cache=cache, progress=progress, resize=resize, weights=weights,
     )  # fmt: skip
     x, y, k, block_size = _check_common(real, fake, k, block_size)
     if not isinstance(inclusive, bool):

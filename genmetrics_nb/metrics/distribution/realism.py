@@ -31,7 +31,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from genmetrics_nb import sources
+from genmetrics_nb.features import inputs
 from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_int, check_same_dim
 
@@ -147,7 +147,7 @@ def realism_score(real, fake, *, k: int = 3, clamp_to_percentile: float = 50.0, 
         Tile edge of the blocked distance computation.
     device : str or torch.device
     extractor, output, batch_size, value_range, cache, progress
-        How image sources become features (:func:`genmetrics_nb.sources.features_of`).
+        How image sources become features (:func:`genmetrics_nb.features.inputs.features_of`).
 
     Returns
     -------
@@ -166,7 +166,7 @@ def realism_score(real, fake, *, k: int = 3, clamp_to_percentile: float = 50.0, 
 
     from genmetrics_nb.device import resolve
 
-    a, b, _ = sources.features_pair(real, fake, metric="the realism score", extractor=extractor, output=output,
+    a, b, _ = inputs.features_pair(real, fake, metric="the realism score", extractor=extractor, output=output,
                                     batch_size=batch_size, device=device, value_range=value_range, cache=cache,
                                     progress=progress)
     x = as_feature_tensor(a, name="real", min_rows=2)
@@ -226,7 +226,7 @@ def nearest_neighbours(query, reference, *, block_size: int = 2048, device="auto
 
     from genmetrics_nb.device import resolve
 
-    a, b, _ = sources.features_pair(query, reference, metric="the nearest-neighbour search", names=("query", "reference"), extractor=extractor,
+    a, b, _ = inputs.features_pair(query, reference, metric="the nearest-neighbour search", names=("query", "reference"), extractor=extractor,
                                     output=output, batch_size=batch_size, device=device,
                                     value_range=value_range, cache=cache, progress=progress)
     q = as_feature_tensor(a, name="query", min_rows=1)

@@ -12,7 +12,6 @@ so the evaluator's reference statistics (``mu_s``, ``sigma_s`` in its
 from __future__ import annotations
 
 import dataclasses
-import os
 
 from genmetrics_nb.metrics.distribution.fid import FIDResult, fid
 
@@ -64,25 +63,19 @@ def _check_dim(x, *, name: str):
 
 
 def _side(x, *, name: str):
-    """A side as ``fid`` takes it; ``.npz`` files holding ``mu_s``/``sigma_s`` become those statistics."""
-    if not isinstance(x, (str, os.PathLike)) or not os.fspath(x).lower().endswith(".npz"):
-        return _check_dim(x, name=name)
-    import numpy as np
-
+    """A side, resolved once; a statistics file gives its ``spatial`` statistics (ADM's ``mu_s``/``sigma_s``)."""
     from genmetrics_nb.features import FeatureStats
-    from genmetrics_nb.image_sets import ArrayFileImages, npz_members
+    from genmetrics_nb.sources import ImageSource, StatsInput, resolve
 
-    path = os.fspath(x)
-    if not os.path.isfile(path):
-        raise ValueError(f"{name}={path!r}: no such .npz file")
-    members = set(npz_members(path))
-    if {"mu_s", "sigma_s"} <= members:  # guided-diffusion reference batches
-        with np.load(path, allow_pickle=False) as z:
-            return _check_dim(FeatureStats.from_moments(z["mu_s"], z["sigma_s"], meta={
-                "source": f"{path} (mu_s, sigma_s)", "output": _OUTPUT}), name=f"{name} ({path!r}: mu_s)")
-    if "arr_0" in members:  # images (with or without pool3 statistics, which sFID cannot use)
-        return ArrayFileImages(path, name=name)
-    if {"mu", "sigma"} <= members:
+    src = resolve(x, name=name)
+    if isinstance(src, ImageSource):
+        return src
+    if isinstance(src, StatsInput) and src.origin == "file":
+        from genmetrics_nb.image_sets import npz_members
+
+        path = src.path
+        if path.lower().endswith(".npz") and {"mu_s", "sigma_s"} <= set(npz_members(path)):
+            return _check_dim(FeatureStats.load(path, output=_OUTPUT), name=f"{name} ({path!r}: mu_s)")
         stats = FeatureStats.load(path)
         if stats.meta.get("output") != _OUTPUT:
             raise ValueError(
@@ -92,13 +85,18 @@ def _side(x, *, name: str):
                 f"from gm.feature_stats(images, '{_EXTRACTOR}', output='{_OUTPUT}')"
             )
         return _check_dim(stats, name=name)
-    return x  # let the source resolver explain what it holds
+    _check_dim(src.value, name=name)
+    return src
 
 
 def sfid(
     real,
     fake,
     *,
+    extractor=_EXTRACTOR,
+    weights=None,
+    resize: str | None = None,
+    output: str = _OUTPUT,
     batch_size: int = 64,
     device="auto",
     value_range=None,
@@ -117,6 +115,17 @@ def sfid(
         that output; statistics (``FeatureStats`` of it, a ``(mu, sigma)``
         pair); or a guided-diffusion reference batch (an ``.npz`` with
         ``mu_s`` and ``sigma_s``, used as they are).
+    extractor : str or Extractor
+        The network run on image sides: ``"inception-v3-fid"`` (the
+        evaluator's), or a built one, e.g. ``gm.get_extractor("inception-v3-fid",
+        weights="my_inception.pth")``; as in :func:`genmetrics_nb.fid`.
+    weights : str or path-like, optional
+        The extractor's weights file; its sha256 is recorded.
+    resize : {"legacy_tensorflow", "clean", "legacy_pytorch"}, optional
+        clean-fid's resize mode (as :func:`genmetrics_nb.fid`).
+    output : str
+        The extractor output whose statistics are compared (``"spatial"``:
+        ``mixed_6/conv``, 2023-d).
     batch_size : int
         Images per forward pass.
     device : str or torch.device
@@ -159,15 +168,14 @@ def sfid(
     """
     real = _side(real, name="real")
     fake = _side(fake, name="fake")
-    r = fid(real, fake, extractor=_EXTRACTOR, output=_OUTPUT, batch_size=batch_size, device=device,
-            value_range=value_range, cache=cache, diagnostics=diagnostics, progress=progress)
-    if r.output not in (None, _OUTPUT):
+    r = fid(real, fake, extractor=extractor, output=output, batch_size=batch_size, device=device,
+            value_range=value_range, cache=cache, diagnostics=diagnostics, progress=progress, resize=resize,
+            weights=weights)
+    if r.output not in (None, output):
         raise ValueError(
             f"the sides hold features of output {r.output!r}; sFID is the Frechet distance of "
             f"{_EXTRACTOR}'s {_OUTPUT!r} output (mixed_6/conv); pass images or {_OUTPUT!r} features"
         )
-    if r.extractor not in (None, _EXTRACTOR):
-        raise ValueError(f"the sides were extracted with {r.extractor!r}; sFID is defined on {_EXTRACTOR!r}")
     if r.frechet.dim != _spatial_dim():
         raise _wrong_dim("each side", r.frechet.dim)
     return SFIDResult(**{f.name: getattr(r, f.name) for f in dataclasses.fields(r)})

@@ -87,7 +87,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from genmetrics_nb import sources
+from genmetrics_nb.features import inputs
 from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_choice, check_int, check_same_dim
 
@@ -496,7 +496,7 @@ def manifold_precision_recall(
     from genmetrics_nb.extractors.base import precision_context
 
     k, row_batch_size, col_batch_size = _check_options(k, arithmetic, row_batch_size, col_batch_size)
-    real, fake, _ = sources.features_pair(
+    real, fake, _ = inputs.features_pair(
         real, fake, metric="precision/recall", extractor=extractor, output=output, batch_size=batch_size,
         device=device, value_range=value_range, cache=cache, progress=progress,
     )  # fmt: skip

@@ -26,8 +26,8 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "Evaluation": "sets", "EvaluationSet": "sets", "ReferenceSplit": "sets", "SampledSource": "sets",
-    "draw_rows": "sets", "load_sets": "sets", "reference_split": "sets", "sample_source": "sets",
+    "Evaluation": "sets", "EvaluationSet": "sets", "ReferenceSplit": "sets", "read_set": "sets",
+    "draw_rows": "sets", "load_sets": "sets", "reference_split": "sets",
     "SummaryTable": "summary", "summary_table": "summary",
     "RealismGalleries": "realism", "realism": "realism",
     "Memorisation": "memorisation", "memorisation": "memorisation",

@@ -1,6 +1,6 @@
 """The evaluate suite's sets: every image of each set (or a stated seeded cap), its features, once.
 
-:func:`sample_source` reads any image source whole, or a seeded random
+:func:`read_set` reads any image source whole, or a seeded random
 subset of ``num_images`` when a cap is given; :func:`load_sets` extracts
 every output the evaluation needs from the reference, the optional held-out
 real images and each generated set, once. The summary compares every
@@ -11,8 +11,8 @@ that the baseline and memorisation sections compare with: the given
 ``heldout`` set, or else a seeded split of the reference made for those
 sections only. :func:`draw_rows` picks the images a sample grid shows.
 
-``sample_source`` is the suite's only reader of sources: it goes when the
-project's single resolver (``genmetrics_nb.sources.resolve``) lands.
+Sources are read by the project's one resolver, :func:`genmetrics_nb.sources.resolve`;
+a capped set is the resolved source's ``subset``.
 """
 from __future__ import annotations
 
@@ -24,73 +24,12 @@ import numpy as np
 from genmetrics_nb import sources
 from genmetrics_nb.util.checks import check_int
 
-__all__ = ["SampledSource", "EvaluationSet", "Evaluation", "ReferenceSplit", "sample_source", "load_sets",
-           "reference_split", "draw_rows"]
+__all__ = ["EvaluationSet", "Evaluation", "ReferenceSplit", "read_set", "load_sets", "reference_split", "draw_rows"]
 
 
 # ----------------------------------------------------------------------------
 # reading a source
 # ----------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class SampledSource:
-    """The images of a source that the evaluation uses, ready for feature extraction.
-
-    Attributes
-    ----------
-    source
-        What goes to :func:`genmetrics_nb.extract_features`: a uint8
-        ``N x C x H x W`` array, a list of image files, or a generator source.
-    labels : numpy.ndarray or None
-        Class labels of the used images, when the source has them.
-    class_names : list of str or None
-    description : str
-        What was read, for the protocol block (all images, or n of N and the seed).
-    fingerprint : str or None
-        The source's fingerprint where one is known.
-    n_total : int
-        How many images the source holds (generators: how many were drawn).
-    """
-
-    source: object
-    labels: np.ndarray | None
-    class_names: list | None
-    description: str
-    fingerprint: str | None
-    n_total: int
-
-    def __len__(self) -> int:
-        return len(self.source)
-
-    def images(self, rows) -> np.ndarray:
-        """The used images at ``rows`` as uint8 ``N x 3 x H x W``."""
-        from genmetrics_nb.images import load_images
-
-        rows = [int(r) for r in np.atleast_1d(rows)]
-        src = self.source
-        if not rows:
-            x = np.zeros((0, 3, 1, 1), np.uint8)
-        elif hasattr(src, "read_batch"):
-            x = np.concatenate([src.read_batch(r, r + 1) for r in rows])
-        elif isinstance(src, list):
-            files = [src[r] for r in rows]
-            x = load_images(files, channels=3, size=_common_size(files))
-        else:
-            x = src[rows]
-        x = np.asarray(x)
-        return np.repeat(x, 3, axis=1) if x.shape[1] == 1 else x
-
-
-def _common_size(files):
-    """The first file's size when files differ in size (previews only), else None."""
-    from PIL import Image
-
-    sizes = set()
-    for f in files:
-        with Image.open(f) as im:
-            sizes.add(im.size[::-1])
-    return next(iter(sizes)) if len(sizes) > 1 else None
-
-
 def _take(n_total: int, num_images, seed: int, *, name: str, minimum: int) -> np.ndarray:
     """Every index, or the sorted indices of a seeded random subset of ``num_images``."""
     if n_total < minimum:
@@ -100,27 +39,21 @@ def _take(n_total: int, num_images, seed: int, *, name: str, minimum: int) -> np
     return np.sort(np.random.default_rng(seed).choice(n_total, num_images, replace=False))
 
 
-def _what(idx, n_total: int, seed: int) -> str:
-    if len(idx) == n_total:
-        return f"all {n_total} images"
-    return f"{len(idx)} of {n_total} images (seeded random subset, seed {seed})"
-
-
-def sample_source(source, *, num_images: int | None = None, seed: int = 0, name: str = "source",
-                  minimum: int = 2, device="auto") -> SampledSource:
+def read_set(source, *, num_images: int | None = None, seed: int = 0, name: str = "source", minimum: int = 2,
+             device="auto") -> tuple:
     """The images of ``source`` the evaluation uses: all of them, or a seeded random subset.
 
     Parameters
     ----------
     source
-        A folder (class subfolders give labels), a list of files, an archive,
-        an ``.npy``/``.npz`` of images (``arr_1`` gives labels), a dataset
-        name, ``LabeledImages``, a uint8 array, a generator source
-        (:func:`genmetrics_nb.sources.generated`), or a generator spec
-        (a shipped checkpoint name, a ``.pkl``, ``"module:callable"``).
+        Any image source :func:`genmetrics_nb.sources.resolve` reads (a folder,
+        whose class subfolders give labels, files, an archive, an
+        ``.npy``/``.npz``, a dataset name, ``LabeledImages``, an array, a
+        generator source), or a generator spec (a shipped checkpoint name, a
+        ``.pkl``, ``"module:callable"``).
     num_images : int or None
         None: every image. Otherwise a cap: a set larger than this is cut to
-        a seeded random subset of ``num_images`` (stated in the description).
+        a seeded random subset of ``num_images`` (stated in its description).
         A generator draws exactly ``num_images`` (required).
     seed : int
     name : str
@@ -132,89 +65,49 @@ def sample_source(source, *, num_images: int | None = None, seed: int = 0, name:
 
     Returns
     -------
-    SampledSource
+    used : ImageSource
+        The images used (the resolved source itself, or its ``subset``).
+    n_total : int
+        How many images the source holds.
     """
-    from genmetrics_nb.datasets.common import LabeledImages
-    from genmetrics_nb.generators.source import GeneratorSource
-
     if num_images is not None:
         num_images = check_int(num_images, name="num_images", minimum=minimum)
     if isinstance(source, (str, os.PathLike)) and sources.is_generator_spec(os.fspath(source)):
         if num_images is None:
             raise ValueError(f"{name}={source!r} is a generator: pass num_images= to say how many images to draw")
         source = sources.generated(os.fspath(source), num_images=num_images, seed=seed, device=device)
-    if isinstance(source, GeneratorSource):
-        return SampledSource(source, None, None, source.description, source.fingerprint, len(source))
-    if isinstance(source, str) and sources.is_dataset_spec(source):
-        from genmetrics_nb.datasets.registry import load_dataset
-
-        ds = load_dataset(source)
-        idx = _take(len(ds.images), num_images, seed, name=name, minimum=minimum)
-        return SampledSource(ds.images[idx], ds.labels[idx], list(ds.class_names),
-                             f"{source}: {_what(idx, len(ds.images), seed)}", None, len(ds.images))
-    if isinstance(source, LabeledImages):
-        idx = _take(len(source.images), num_images, seed, name=name, minimum=minimum)
-        return SampledSource(source.images[idx], source.labels[idx], list(source.class_names),
-                             f"labelled images: {_what(idx, len(source.images), seed)}", None, len(source.images))
-    kind = sources.classify(source, name=name)
-    if kind in ("stats", "stats-file", "features", "features-mapping"):
-        what = {"stats": "statistics", "stats-file": "a statistics file", "features": "features",
-                "features-mapping": "features"}[kind]
-        raise (ValueError if kind == "stats-file" else TypeError)(
+    src = sources.resolve(source, name=name)
+    if not isinstance(src, sources.ImageSource):
+        what = "statistics" if isinstance(src, sources.StatsInput) else "features"
+        raise (ValueError if getattr(src, "origin", "") == "file" else TypeError)(
             f"{name} is {what}, but the evaluation shows images (samples, galleries, nearest "
             "neighbours): pass the images themselves (a folder, files, an archive, an array)"
         )
-    if isinstance(source, (str, os.PathLike)) and os.path.isdir(source):
-        return _sample_folder(os.fspath(source), num_images, seed, name=name, minimum=minimum)
-    if isinstance(source, (list, tuple)):
-        files = [os.fspath(f) for f in source]
-        idx = _take(len(files), num_images, seed, name=name, minimum=minimum)
-        return SampledSource([files[i] for i in idx], None, None, f"files: {_what(idx, len(files), seed)}", None,
-                             len(files))
-    if isinstance(source, (str, os.PathLike)):
-        return _sample_file(os.fspath(source), num_images, seed, name=name, minimum=minimum)
-    x = source.detach().cpu().numpy() if hasattr(source, "detach") else np.asarray(source)
-    if x.dtype != np.uint8:
-        raise TypeError(f"{name} must be uint8 N x C x H x W images for the evaluation, got dtype {x.dtype}; "
-                        "convert them with gm.load_images(x, value_range=...)")
-    idx = _take(len(x), num_images, seed, name=name, minimum=minimum)
-    return SampledSource(x[idx], None, None, f"array: {_what(idx, len(x), seed)}", None, len(x))
+    n_total = len(src)
+    idx = _take(n_total, num_images, seed, name=name, minimum=minimum)
+    if len(idx) == n_total:
+        return src, n_total
+    return src.subset(idx, description=f"{src.description}: {len(idx)} of its {n_total} images "
+                                       f"(seeded random subset, seed {seed})"), n_total
 
 
-def _sample_folder(folder: str, num_images, seed, *, name, minimum) -> SampledSource:
-    from genmetrics_nb.image_sets import image_folder
-    from genmetrics_nb.images import list_image_files
+def _set_images(src, rows) -> np.ndarray:
+    """Rows of an image source as uint8 ``N x 3 x H x W``; images of different sizes take the first's size."""
+    rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+    try:
+        x = src.images(rows)
+    except ValueError:  # a folder of differently sized images: previews only, resized to the first
+        from PIL import Image
 
-    try:  # class subfolders give labels
-        labelled = image_folder(folder)
-        files, labels, classes = list(labelled.files), np.asarray(labelled.labels), list(labelled.class_names)
-    except ValueError:
-        files, labels, classes = list_image_files(folder), None, None
-    idx = _take(len(files), num_images, seed, name=name, minimum=minimum)
-    what = f"folder {folder}: {_what(idx, len(files), seed)}"
-    if classes is not None:
-        what += f", {len(classes)} class folders"
-    return SampledSource([files[i] for i in idx], None if labels is None else labels[idx], classes, what, None,
-                         len(files))
-
-
-def _sample_file(path: str, num_images, seed, *, name, minimum) -> SampledSource:
-    from genmetrics_nb.image_sets import ArchiveImages, ArrayFileImages, is_archive
-
-    if is_archive(path):
-        arch = ArchiveImages(path, name=name)
-        idx = _take(len(arch), num_images, seed, name=name, minimum=minimum)
-        x = np.stack([arch[int(i)] for i in idx])
-        arch.close()
-        return SampledSource(x, None, None, f"archive {path}: {_what(idx, len(arch), seed)}", arch.fingerprint,
-                             len(arch))
-    arr = ArrayFileImages(path, name=name)
-    idx = _take(len(arr), num_images, seed, name=name, minimum=minimum)
-    x = np.concatenate([arr.read_batch(int(i), int(i) + 1) for i in idx])
-    labels = getattr(arr, "labels", None)
-    arr.close()
-    return SampledSource(x, None if labels is None else np.asarray(labels)[idx], None,
-                         f"array file {path}: {_what(idx, len(arr), seed)}", arr.fingerprint, len(arr))
+        parts = [np.asarray(src.images([r])) for r in rows]
+        h, w = parts[0].shape[-2:]
+        x = np.stack([p[0] if p.shape[-2:] == (h, w) else np.asarray(
+            Image.fromarray(p[0].transpose(1, 2, 0).squeeze()).resize((w, h), Image.BICUBIC)
+        ).reshape(h, w, -1).transpose(2, 0, 1) for p in parts])
+    x = x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+    if len(x) == 0:
+        return np.zeros((0, 3, 1, 1), np.uint8)
+    return np.repeat(x, 3, axis=1) if x.shape[1] == 1 else x
 
 
 # ----------------------------------------------------------------------------
@@ -256,8 +149,8 @@ class EvaluationSet:
     logits : numpy.ndarray or None
         Logits of ``extractor`` for the Inception Score, when it has them.
     labels : numpy.ndarray or None
-    sample : SampledSource
-        Where the images come from; :meth:`images` reads them by row.
+    sample : ImageSource
+        The images used; :meth:`images` reads them by row.
     rows : numpy.ndarray
         Row ``i`` of the features is image ``rows[i]`` of ``sample``.
     description : str
@@ -271,7 +164,7 @@ class EvaluationSet:
     pr: np.ndarray
     logits: np.ndarray | None
     labels: np.ndarray | None
-    sample: SampledSource = dataclasses.field(repr=False)
+    sample: object = dataclasses.field(repr=False)
     rows: np.ndarray = dataclasses.field(repr=False)
     description: str = ""
     fingerprint: str | None = None
@@ -284,7 +177,7 @@ class EvaluationSet:
 
     def images(self, index) -> np.ndarray:
         """Images of feature rows ``index`` (uint8 ``N x 3 x H x W``)."""
-        return self.sample.images(self.rows[np.atleast_1d(np.asarray(index, dtype=np.int64))])
+        return _set_images(self.sample, self.rows[np.atleast_1d(np.asarray(index, dtype=np.int64))])
 
     def draw(self, n: int, *, seed: int = 0) -> np.ndarray:
         """Feature rows of a seeded random sample of ``n``, stratified by class when labelled (:func:`draw_rows`)."""
@@ -430,7 +323,7 @@ def load_sets(real, generated, *, names=None, heldout=None, extractor: str = "in
     Parameters
     ----------
     real : source
-        The reference images (see :func:`sample_source`), used whole.
+        The reference images (see :func:`read_set`), used whole.
     generated : list of sources
         One or more generated sets (or a single source).
     names : list of str, optional
@@ -471,6 +364,7 @@ def load_sets(real, generated, *, names=None, heldout=None, extractor: str = "in
     from genmetrics_nb import __version__
     from genmetrics_nb.extractors.registry import get_extractor
     from genmetrics_nb.features.engine import extract_features
+    from genmetrics_nb.features.inputs import default_output
 
     if not isinstance(generated, (list, tuple)):
         generated = [generated]
@@ -479,34 +373,33 @@ def load_sets(real, generated, *, names=None, heldout=None, extractor: str = "in
     names = _set_names(generated, names)
     if isinstance(heldout_share, bool) or not isinstance(heldout_share, (int, float)) or not 0 < heldout_share < 1:
         raise ValueError(f"heldout_share must be a fraction between 0 and 1 (e.g. 0.2), got {heldout_share!r}")
-    real_s = sample_source(real, num_images=num_images, seed=seed, name="real", minimum=8, device=device)
-    held_s = None if heldout is None else sample_source(heldout, num_images=num_images, seed=seed, name="heldout",
-                                                        device=device)
-    gens_s = [sample_source(g, num_images=num_images, seed=seed, name=f"generated[{i}]", device=device)
+    real_s = read_set(real, num_images=num_images, seed=seed, name="real", minimum=8, device=device)
+    held_s = None if heldout is None else read_set(heldout, num_images=num_images, seed=seed, name="heldout",
+                                                   device=device)
+    gens_s = [read_set(g, num_images=num_images, seed=seed, name=f"generated[{i}]", device=device)
               for i, g in enumerate(generated)]
     ext = get_extractor(extractor, device=device)
     pr_ext = get_extractor(pr_extractor, device=device) if pr_extractor and pr_extractor != extractor else ext
-    fd_out = sources.default_output(ext.name, ext.outputs)
-    pr_out = sources.default_output(pr_ext.name, pr_ext.outputs)
+    fd_out = default_output(ext.name, ext.outputs)
+    pr_out = default_output(pr_ext.name, pr_ext.outputs)
     try:  # the Inception Score's logits, as gm.inception_score picks them
-        lg_out = sources.default_output(ext.name, ext.outputs, purpose="logits")
+        lg_out = default_output(ext.name, ext.outputs, purpose="logits")
     except ValueError:
         lg_out = None
-
     precision = []
 
-    def features(s: SampledSource, name: str) -> EvaluationSet:
+    def features(read, name: str) -> EvaluationSet:
+        s, n_total = read
         outs = [o for o in (fd_out, lg_out) if o]
-        f = extract_features(s.source, ext, outputs=outs, batch_size=batch_size, device=device, cache=True,
+        f = extract_features(s, ext, outputs=outs, batch_size=batch_size, device=device, cache=True,
                              progress=progress)
         precision.append(f.meta.get("precision"))
-        fp = pr_ext is not ext and extract_features(s.source, pr_ext, outputs=[pr_out], batch_size=batch_size,
+        fp = pr_ext is not ext and extract_features(s, pr_ext, outputs=[pr_out], batch_size=batch_size,
                                                     device=device, cache=True, progress=progress)
         pr = fp[pr_out] if fp is not False else f[pr_out]
         fd = np.asarray(f[fd_out])
         return EvaluationSet(name, fd, np.asarray(pr), None if lg_out is None else np.asarray(f[lg_out]), s.labels,
-                             s, np.arange(fd.shape[0]), s.description,
-                             s.fingerprint or f.meta.get("source", {}).get("fingerprint"), s.n_total)
+                             s, np.arange(fd.shape[0]), s.description, s.fingerprint, n_total)
 
     real_set = features(real_s, "real")
     held_set = None if held_s is None else features(held_s, "real (held out)")
@@ -528,4 +421,4 @@ def load_sets(real, generated, *, names=None, heldout=None, extractor: str = "in
                      "python": platform.python_version()},
         "precision": precision[0],
     }
-    return Evaluation(real_set, held_set, gen_sets, real_s.class_names, protocol, float(heldout_share), int(seed))
+    return Evaluation(real_set, held_set, gen_sets, real_s[0].class_names, protocol, float(heldout_share), int(seed))

@@ -507,7 +507,7 @@ def write_stats_file(path, stats, *, format: str, spatial=None, images=None, key
     elif format in ("dgm-eval", "clean-fid-kid"):
         raise ValueError(
             f"format={format!r} files hold per-sample features, which FeatureStats does not keep (only "
-            "their sums); write the features instead: genmetrics_nb.features.stats_formats."
+            "their sums); write the features instead: genmetrics_nb.sources.stats_files."
             "save_dgm_eval_reps(path, features, model=...) (or np.savez_compressed(path, feats=features) "
             "for clean-fid's KID file)"
         )
