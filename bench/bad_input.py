@@ -1,10 +1,10 @@
 """The bad-input run: how many generated cases each public function refuses, gets right, crashes on
 or answers wrongly.
 
-Runs ``tests/test_bad_input.py`` (derandomised hypothesis, so every run draws the
+Runs ``tests/properties/test_bad_input.py`` (derandomised hypothesis, so every run draws the
 same cases) in a subprocess with ``GENMETRICS_BAD_INPUT_REPORT`` set: the tests
-then count crashes and wrong numbers instead of stopping at the first one, and
-write their tally as JSON. A case ends in one of four ways:
+write their tally as JSON. A crash or a wrong number still fails its test (and
+ends that test's cases), so a non-zero pytest exit code is reported with the tally. A case ends in one of four ways:
 
 - **refused**: a ValueError or TypeError whose message names an argument of the
   function (and says more than a few words);
@@ -40,7 +40,7 @@ def run(slow: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "tally.json")
         env = dict(os.environ, GENMETRICS_BAD_INPUT_REPORT=report)
-        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(REPO / "tests" / "test_bad_input.py")]
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(REPO / "tests" / "properties" / "test_bad_input.py")]
         if not slow:
             cmd += ["-m", "not slow"]
         t0 = time.perf_counter()

@@ -41,7 +41,7 @@ if [ -d .whl ] && ls .whl/*.whl >/dev/null 2>&1; then
 fi
 export GENMETRICS_OFFLINE=1
 START=$(date +%s)
-GPU_TESTS=$(grep -l "mark.gpu" tests/test_*.py)
+GPU_TESTS=$(grep -rl "mark.gpu" tests --include="test_*.py")
 
 if [ "$DRY" = 1 ]; then
   # The gpu tests: collected (imports, fixtures' arguments, markers), not run.

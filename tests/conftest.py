@@ -17,6 +17,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# tests/reference holds scripts that wrote reference outputs with other packages' pins
+# and transcriptions of reference code: imported by the tests, not collected themselves.
+collect_ignore_glob = ["reference/*"]
+
 # Tests never read or write the user's cache (~/.cache/genmetrics_nb): weights
 # and feature caches go to a throw-away folder, inherited by the notebook
 # kernels and torchrun workers the tests start.

@@ -92,3 +92,44 @@ def test_no_public_name_is_also_a_module_name(package):
                for n in getattr(importlib.import_module(f"genmetrics_nb.{package}.{m}"), "__all__", ())
                if n in modules]
     assert clashes == []
+
+
+def _layer_index() -> dict:
+    """Top-level package -> its layer's position in the contract (0 is the top)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    layers = next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers")["layers"]
+    return {name.strip(): i for i, layer in enumerate(layers) for name in layer.split("|")}
+
+
+_DOTTED = __import__("re").compile(r"^genmetrics_nb((?:\.\w+)+)(?::[\w.]+)?$")
+
+
+def _upward_module_strings(paths, index=None):
+    """``"genmetrics_nb.x.y[:attr]"`` strings (importlib.import_module targets, lazy tables) that name
+    a layer above the module holding them: import-linter cannot see these imports."""
+    index = index or _layer_index()
+    for path in paths:
+        rel = path.relative_to(PACKAGE).parts
+        own = rel[0].removesuffix(".py")
+        if own not in index:  # the package face (genmetrics_nb/__init__.py) sits above every layer
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                m = _DOTTED.match(node.value)
+                if m:
+                    target = m.group(1).split(".")[1]
+                    if target in index and index[target] < index[own]:
+                        yield f"{path.relative_to(ROOT)}:{node.lineno} names {node.value} ({target} is above {own})"
+
+
+def test_module_strings_respect_the_layers():
+    assert list(_upward_module_strings(sorted(PACKAGE.rglob("*.py")))) == []
+
+
+def test_module_string_check_can_fail(tmp_path, monkeypatch):
+    probe, index = PACKAGE / "metrics" / "_probe.py", _layer_index()
+    monkeypatch.setattr(pathlib.Path, "read_text",
+                        lambda self, *a, **k: 'TABLE = {"x": "genmetrics_nb.experiments.fid:fid_table"}')
+    assert len(list(_upward_module_strings([probe], index))) == 1

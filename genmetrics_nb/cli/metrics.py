@@ -5,7 +5,9 @@ A SOURCE is a folder of images, a dataset name (``fashion-mnist:test``,
 pytorch-fid or clean-fid files), an ``.npy`` array (``N x C x H x W``
 uint8 images or ``N x D`` features), or a generator (a shipped checkpoint
 name, a StyleGAN ``.pkl`` or ``package.module:callable``) with
-``--num-images`` and ``--gen-seed``. Defaults come from the Python
+``--num-images`` and ``--gen-seed``. Each SOURCE is resolved once by
+:func:`genmetrics_nb.sources.resolve` (``--num-images`` caps a set of images
+to a seeded subset of that size, stated in the result's source). Defaults come from the Python
 functions' signatures, so the two cannot drift apart.
 """
 from __future__ import annotations
@@ -32,9 +34,10 @@ def _common_args(p, *, n_sources: int) -> None:
                         "for prc; offline: efficientnet-lite0, reported as FD_efficientnet-lite0)")
     p.add_argument("--output", default=None, help="extractor output (default: pool, fc2_relu for vgg16-fc2; logits_unbiased or logits for isc)")
     p.add_argument("--num-images", type=int, default=None,
-                   help="images to draw from a generator SOURCE (checkpoint name, .pkl or module:callable); "
-                        "required for those, refused for other sources")
-    p.add_argument("--gen-seed", type=int, default=0, help="seed of a generator SOURCE's latents (default 0)")
+                   help="images per SOURCE: a generator (checkpoint name, .pkl or module:callable) draws this "
+                        "many (required for those); a larger set of images is cut to a seeded subset of this many")
+    p.add_argument("--gen-seed", type=int, default=0,
+                   help="seed of a generator SOURCE's latents and of a capped set's subset (default 0)")
     p.add_argument("--batch-size", type=int, default=64, help="images per forward pass (default 64)")
     if n_sources == 2:
         p.add_argument("--resize", default=None, choices=("legacy_tensorflow", "clean", "legacy_pytorch"),
@@ -90,23 +93,13 @@ def register(subparsers) -> None:
 # sources
 # ----------------------------------------------------------------------------
 def _generated_sources(args) -> None:
-    """Wrap generator SOURCEs in ``sources.generated(..., num_images=--num-images, seed=--gen-seed)``."""
-    from genmetrics_nb import sources
+    """Resolve each SOURCE once, with ``--num-images`` and ``--gen-seed`` (:func:`genmetrics_nb.resolve`)."""
+    from genmetrics_nb.sources import resolve
 
-    names = [n for n in ("source_a", "source_b") if hasattr(args, n)]
-    gens = [n for n in names if sources.is_generator_spec(getattr(args, n))]
-    if args.num_images is None:
-        if gens:
-            raise ValueError(f"{getattr(args, gens[0])!r} is a generator: pass --num-images N (how many images "
-                             "to draw; 50000 is the usual FID protocol) and optionally --gen-seed")
-        return
-    if not gens:
-        raise ValueError("--num-images applies to generator sources (a shipped checkpoint name, a .pkl or "
-                         "'package.module:callable'); to use fewer images of a folder or dataset, pass a "
-                         "smaller folder or a .npy of the images")
-    for n in gens:
-        setattr(args, n, sources.generated(getattr(args, n), num_images=args.num_images, seed=args.gen_seed,
-                                           batch_size=args.batch_size, device=args.device))
+    for n in ("source_a", "source_b"):
+        if hasattr(args, n):
+            setattr(args, n, resolve(getattr(args, n), name=n.replace("source_a", "SOURCE_A").replace(
+                "source_b", "SOURCE_B"), num_images=args.num_images, seed=args.gen_seed, device=args.device))
 
 
 def _source_options(args, *, published: str = "inception-v3-fid") -> dict:

@@ -30,7 +30,7 @@ label maps at the input resolution. Built-in names:
     (Apache-2.0) and ships in ``data/models/`` with the wheel's sha256 and the
     command that extracts it; :class:`~genmetrics_nb.segmentation.tflite_graph.TFLiteGraph`
     runs it with torch operators (equal to MediaPipe's own output within
-    float noise, ``tests/test_selfie_segmenter.py``).
+    float noise, ``tests/segmentation/test_selfie_segmenter.py``).
 
 Nothing is loaded at import; factories build on first use.
 """

@@ -204,7 +204,7 @@ class TFLiteGraph:
         """Move the constants to ``device`` and/or cast the float ones to ``dtype``.
 
         ``dtype=torch.float64`` runs the graph in double precision, the yardstick for
-        what float32 noise is (``tests/test_selfie_segmenter.py``).
+        what float32 noise is (``tests/segmentation/test_selfie_segmenter.py``).
         """
         import torch
 

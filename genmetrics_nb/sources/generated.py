@@ -67,7 +67,8 @@ def _needs_num_images(name: str, what: str) -> ValueError:
     return ValueError(
         f"{name}={what} is a generator, and a generator is a source only with a number of images "
         f"to draw: pass {name}=sources.generated({what}, num_images=10000, seed=0) "
-        "(genmetrics_nb.sources.generated)"
+        "(genmetrics_nb.sources.generated), or num_images= to gm.resolve (--num-images N on the "
+        "command line)"
     )
 
 

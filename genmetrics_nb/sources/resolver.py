@@ -42,7 +42,7 @@ from genmetrics_nb.sources.generated import _generator_spec_kind, _needs_num_ima
 from genmetrics_nb.sources.source import FeaturesInput, ImageSource, StatsInput
 from genmetrics_nb.util.checks import is_torch
 
-__all__ = ["SOURCE_KINDS", "narrow_hint", "resolve", "resolve_images"]
+__all__ = ["SOURCE_KINDS", "cap", "narrow_hint", "resolve", "resolve_images"]
 
 #: What a source can be, one example each: the list an unknown source's message shows.
 SOURCE_KINDS = (
@@ -71,7 +71,7 @@ def narrow_hint(value_range) -> str:
 
 
 def resolve(x, *, name: str = "source", value_range=None, allow_narrow: bool = False, on_error: str = "raise",
-            hint: str | None = None):
+            hint: str | None = None, num_images: int | None = None, seed: int = 0, device="auto"):
     """Decide once what ``x`` is, and return the object the rest of the package reads.
 
     Parameters
@@ -92,6 +92,18 @@ def resolve(x, *, name: str = "source", value_range=None, allow_narrow: bool = F
     hint : str, optional
         How the range guard's message says to lift it (the metrics, which
         take no ``allow_narrow``, say to convert first: :func:`narrow_hint`).
+    num_images : int, optional
+        How many images of the source to use. A generator (a shipped
+        checkpoint name, a ``.pkl``, ``"package.module:callable"``, a
+        ``Generator`` or a plain module is refused without it) draws this many
+        with ``seed`` (:func:`~genmetrics_nb.sources.generated`); a set of
+        images with more is cut to a seeded random subset of this many, in
+        their original order, and its description says so (a cap: a smaller
+        set is used whole). Statistics and features ignore it.
+    seed : int
+        The generator's latent seed, and the subset's.
+    device : str
+        Where a generator named here runs.
 
     Returns
     -------
@@ -121,6 +133,51 @@ def resolve(x, *, name: str = "source", value_range=None, allow_narrow: bool = F
 
     check_choice(on_error, name="on_error", choices=("raise", "skip"))
     check_allow_narrow(allow_narrow)
+    if num_images is None:
+        return _resolve(x, name=name, value_range=value_range, allow_narrow=allow_narrow, on_error=on_error,
+                        hint=hint)
+    from genmetrics_nb.sources.generated import generated
+    from genmetrics_nb.util.checks import check_int
+
+    num_images = check_int(num_images, name="num_images", minimum=1,
+                           hint="num_images is how many images of the source to use")
+    if _is_generator(x):
+        x = generated(x, num_images=num_images, seed=seed, device=device)
+    src = _resolve(x, name=name, value_range=value_range, allow_narrow=allow_narrow, on_error=on_error, hint=hint)
+    return cap(src, num_images, seed=seed)
+
+
+def cap(src, num_images: int, *, seed: int = 0):
+    """At most ``num_images`` images of ``src``: a seeded random subset in the original order.
+
+    Statistics, features and sources of at most ``num_images`` images come back as they are.
+    """
+    if not isinstance(src, ImageSource) or src.n <= num_images:
+        return src
+    rows = np.sort(np.random.default_rng(seed).choice(src.n, size=num_images, replace=False))
+    return src.subset(rows, description=f"{num_images} of the {src.n} images of {src.description} "
+                                        f"(seeded subset, seed {seed})")
+
+
+def _is_generator(x) -> bool:
+    from genmetrics_nb.generators import Generator
+
+    if isinstance(x, (str, os.PathLike)):
+        s = os.fspath(x)
+        return not os.path.isdir(s) and _generator_spec_kind(s) is not None and (
+            not s.lower().endswith(".pkl") or not _stats_pickle(s))
+    return isinstance(x, Generator) or _is_module(x) or all(
+        hasattr(x, a) for a in ("mapping", "synthesis", "z_dim", "img_resolution"))
+
+
+def _stats_pickle(s: str) -> bool:
+    from genmetrics_nb.sources.stats_files import is_stats_pickle
+
+    return os.path.isfile(s) and is_stats_pickle(s)
+
+
+def _resolve(x, *, name, value_range, allow_narrow, on_error, hint):
+    """:func:`resolve` without ``num_images``: the one decision of what ``x`` is."""
     if isinstance(x, (ImageSource, StatsInput, FeaturesInput)):
         return x
     if hasattr(x, "mu") and hasattr(x, "sigma"):
@@ -232,9 +289,7 @@ def _resolve_path(s: str, *, name, value_range, allow_narrow, on_error, hint):
         src = _with_labels(src, np.asarray(data.labels, dtype=np.int64), list(data.class_names), origin="dataset")
         return _described(src, f"dataset {s} ({src.n} images)")
     if low.endswith(".pkl") and os.path.isfile(s):
-        from genmetrics_nb.sources.stats_files import is_stats_pickle
-
-        if is_stats_pickle(s):  # EDM2 reference statistics, read without running any code
+        if _stats_pickle(s):  # EDM2 reference statistics, read without running any code
             return StatsInput(s, "file")
     generator = _generator_spec_kind(s)
     if generator == "pickle" and not os.path.isfile(s):

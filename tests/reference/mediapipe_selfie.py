@@ -1,4 +1,4 @@
-"""Write MediaPipe's own Selfie Segmentation outputs, the reference of tests/test_selfie_segmenter.py.
+"""Write MediaPipe's own Selfie Segmentation outputs, the reference of tests/segmentation/test_selfie_segmenter.py.
 
 Run it in a separate environment that has MediaPipe 0.10.14 (the release whose wheel
 holds ``selfie_segmentation.tflite``; its pins conflict with this project's, so it is

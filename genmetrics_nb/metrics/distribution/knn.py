@@ -20,7 +20,7 @@ outside that margin; the rare pairs inside it, and the candidates for each
 k-th neighbour, are recomputed in float64 from the original features (by
 differences, not by the norm expansion). The decisions are therefore those
 of a float64 computation, not of float32 round-off, at close to float32
-speed; ``tests/test_knn.py`` places samples at a radius times (1 +- 2e-7)
+speed; ``tests/metrics/distribution/test_knn.py`` places samples at a radius times (1 +- 2e-7)
 to check it, and lattice data with exact ties and duplicated points check
 it against an exact integer oracle. Radii are found in one pass over the
 upper-triangular tiles of each set (distances are symmetric). If the

@@ -326,7 +326,7 @@ def ppl(generator, *, space: str = "w", sampling: str = "end", epsilon: float = 
     ``calculate_ppl`` does the same in z (``lerp`` by default, ``slerp_unit``
     normalises only the second point), resizes to 64 px and rounds the
     images to uint8 before LPIPS by default. With matching latents, space and
-    cut, both agree with :func:`path_distances` (``tests/test_ppl.py``).
+    cut, both agree with :func:`path_distances` (``tests/metrics/generator/test_ppl.py``).
 
     References
     ----------

@@ -24,7 +24,7 @@ We write the forward pass ourselves instead of wrapping ``lpips.LPIPS``
 because that class downloads torchvision weights through ``pretrained=True``
 (impossible offline, and it bypasses our checksummed weight manager) and
 prints on construction; the arithmetic is identical and
-``tests/test_lpips.py`` checks it against the package to 1e-5.
+``tests/metrics/pixel/test_lpips.py`` checks it against the package to 1e-5.
 """
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ BACKBONES = {
 }
 BASELINE_NETS = ("efficientnet-lite0",)
 #: The smallest image side each network's tapped layers accept, read from the
-#: architectures (``tests/test_lpips.py`` runs them at these sizes and one less):
+#: architectures (``tests/metrics/pixel/test_lpips.py`` runs them at these sizes and one less):
 #: ``alex``: an 11 x 11 stride-4 convolution (padding 2) and two 3 x 3 stride-2 max
 #: pools before the last tap: ``floor((H - 7) / 4) + 1 >= 7``, so H >= 31.
 #: ``vgg``: four 2 x 2 max pools before the last tap: H >= 2**4 = 16.

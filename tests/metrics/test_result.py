@@ -95,8 +95,10 @@ def _check_protocol(r):
     assert "array(" not in h and h.count("\n") <= 3 and len(h) < 2000
     # what bootstrap resamples
     assert isinstance(cls.bootstrap_fields, tuple) and cls.bootstrap_fields
-    for name in cls.bootstrap_fields:
-        assert isinstance(float(getattr(r, name)), float)
+    for name in cls.bootstrap_fields:  # one finite number each, which a resample can vary
+        value = getattr(r, name)
+        assert np.ndim(value) == 0 and isinstance(value, (int, float, np.number)), (name, type(value))
+        assert not isinstance(value, (bool, np.bool_)), (name, value)
     # the headline never hides under a per-metric name
     for old in ("mean", "ppl", "score", "estimate", "headline"):
         assert not hasattr(r, old), old

@@ -2,8 +2,8 @@
 
 The command's number must equal the Python API on the same drawn images
 (``sources.generated`` with the same ``num_images`` and seed), and a
-generator without ``--num-images`` (or ``--num-images`` without a
-generator) must be a usage error that names the option.
+generator without ``--num-images`` must be a usage error that names the
+option; ``--num-images`` on a set of images caps it to the resolver's seeded subset.
 """
 from __future__ import annotations
 
@@ -48,6 +48,15 @@ def test_generator_needs_num_images(real_npy, cmd, capsys):
     assert "--num-images" in capsys.readouterr().err
 
 
-def test_num_images_needs_a_generator(real_npy, capsys):
-    assert main(["kid", str(real_npy), str(real_npy), "--num-images", "5"]) == 2
-    assert "--num-images applies to generator sources" in capsys.readouterr().err
+def test_num_images_caps_a_set_to_the_resolvers_seeded_subset(real_npy, capsys):
+    args = ["prc", str(real_npy), str(real_npy), "--num-images", "10", "--gen-seed", "4", "--extractor",
+            "efficientnet-lite0", "--k", "2", "--json", "--no-progress", "--device", "cpu"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    sub = gm.resolve(real_npy, num_images=10, seed=4)
+    assert len(sub) == 10 and "seeded subset, seed 4" in sub.description
+    rows = np.sort(np.random.default_rng(4).choice(24, size=10, replace=False))  # what the cap promises
+    np.testing.assert_array_equal(sub.read_batch(0, 10), np.load(real_npy)[rows])
+    ref = gm.precision_recall(np.load(real_npy)[rows], np.load(real_npy)[rows], k=2, extractor="efficientnet-lite0",
+                              device="cpu", progress=False)
+    assert (out["precision"], out["recall"]) == (ref.precision, ref.recall)

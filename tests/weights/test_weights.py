@@ -96,8 +96,8 @@ def test_missing_offline_error_says_how_to_fix(home):
     assert "genmetrics-nb weights import pt_inception-2015-12-05" in msg
 
 
-# PyTorch state dicts; the Keras HDF5 file is checked against Keras in tests/test_keras_inception.py,
-# DINOv2's official checkpoints (up to 4.5 GB) in tests/test_dinov2.py.
+# PyTorch state dicts; the Keras HDF5 file is checked against Keras in tests/extractors/test_keras_inception.py,
+# DINOv2's official checkpoints (up to 4.5 GB) in tests/extractors/test_dinov2.py.
 @pytest.mark.parametrize("name", sorted(n for n in BUILTIN if BUILTIN[n].filename.endswith(".pth")
                                         and not n.startswith("dinov2_")))
 def test_fake_weights_have_publisher_format(name, tmp_path, monkeypatch):

@@ -2,8 +2,8 @@
 
 Every rule is checked on numbers where the finding holds and where it does not
 (and, where a setting cannot test it, that the verdict says so with
-``reproduced=None``). The notebook runs themselves (tests/test_*_notebooks.py,
-tests/test_report.py) assert the verdicts of the smoke profiles.
+``reproduced=None``). The notebook runs themselves (tests/notebooks/test_*_notebooks.py,
+tests/report/test_report.py) assert the verdicts of the smoke profiles.
 """
 from __future__ import annotations
 

@@ -156,8 +156,11 @@ def test_dataset_and_labeled_images_sources():
     assert f.meta["cache"].startswith("off") and "fingerprint" in f.meta["cache"]
     np.testing.assert_array_equal(f["feat"], _run(x, batch_size=3, cache=False)["feat"])
     DS.fingerprint = "my-dataset-v1"
-    assert _run(DS(), batch_size=3)["feat"] is not None
-    assert _run(DS(), batch_size=3).meta["cache"] == "hit"
+    first = _run(DS(), batch_size=3)
+    np.testing.assert_array_equal(first["feat"], f["feat"])  # (image, label) items: the images' features
+    again = _run(DS(), batch_size=3)
+    assert again.meta["cache"] == "hit"
+    np.testing.assert_array_equal(again["feat"], f["feat"])
     Labeled = collections.namedtuple("LabeledImages", "images labels class_names")
     fl = _run(Labeled(x, np.zeros(4), ["a"]), batch_size=3, cache=False)
     np.testing.assert_array_equal(fl["feat"], f["feat"])

@@ -23,7 +23,7 @@ from genmetrics_nb.segmentation.segmenters import get_segmenter, list_segmenters
 from genmetrics_nb.segmentation.tflite_graph import TFLiteGraph
 from genmetrics_nb.weights.shipped import shipped_file
 
-REFERENCE = Path(__file__).parent / "reference" / "mediapipe_selfie_astronaut.npz"
+REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "mediapipe_selfie_astronaut.npz"
 
 
 @pytest.fixture(scope="module")

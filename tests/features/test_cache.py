@@ -5,9 +5,9 @@
 - statistics with n <= D, a zero covariance, nearly singular covariances.
 
 Already covered elsewhere (not repeated here): SIGKILL + resume of one
-extraction (tests/test_engine.py), torchrun with an empty rank
-(tests/test_distributed.py), weights checksum / truncation / interrupted
-download (tests/test_weights.py).
+extraction (tests/features/test_engine.py), torchrun with an empty rank
+(tests/features/test_distributed.py), weights checksum / truncation / interrupted
+download (tests/weights/test_weights.py).
 
 Every test says in a comment what it catches, i.e. which behaviour, once
 removed, makes it fail.
