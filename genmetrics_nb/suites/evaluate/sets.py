@@ -30,15 +30,6 @@ __all__ = ["EvaluationSet", "Evaluation", "ReferenceSplit", "read_set", "load_se
 # ----------------------------------------------------------------------------
 # reading a source
 # ----------------------------------------------------------------------------
-def _take(n_total: int, num_images, seed: int, *, name: str, minimum: int) -> np.ndarray:
-    """Every index, or the sorted indices of a seeded random subset of ``num_images``."""
-    if n_total < minimum:
-        raise ValueError(f"{name} holds {n_total} images; the evaluation needs at least {minimum}")
-    if num_images is None or num_images >= n_total:
-        return np.arange(n_total)
-    return np.sort(np.random.default_rng(seed).choice(n_total, num_images, replace=False))
-
-
 def read_set(source, *, num_images: int | None = None, seed: int = 0, name: str = "source", minimum: int = 2,
              device="auto") -> tuple:
     """The images of ``source`` the evaluation uses: all of them, or a seeded random subset.
@@ -66,17 +57,20 @@ def read_set(source, *, num_images: int | None = None, seed: int = 0, name: str 
     Returns
     -------
     used : ImageSource
-        The images used (the resolved source itself, or its ``subset``).
+        The images used: the resolved source, or its seeded subset
+        (:func:`genmetrics_nb.sources.resolver.cap`, the rule ``resolve(num_images=)`` applies).
     n_total : int
         How many images the source holds.
     """
+    from genmetrics_nb.sources.resolver import cap
+
     if num_images is not None:
         num_images = check_int(num_images, name="num_images", minimum=minimum)
-    if isinstance(source, (str, os.PathLike)) and sources.is_generator_spec(os.fspath(source)):
-        if num_images is None:
-            raise ValueError(f"{name}={source!r} is a generator: pass num_images= to say how many images to draw")
-        source = sources.generated(os.fspath(source), num_images=num_images, seed=seed, device=device)
-    src = sources.resolve(source, name=name)
+    draws = isinstance(source, (str, os.PathLike)) and sources.is_generator_spec(os.fspath(source))
+    if draws and num_images is None:
+        raise ValueError(f"{name}={source!r} is a generator: pass num_images= to say how many images to draw")
+    # a generator draws num_images here; any other set is resolved whole, then capped (so its full size is known)
+    src = sources.resolve(source, name=name, num_images=num_images if draws else None, seed=seed, device=device)
     if not isinstance(src, sources.ImageSource):
         what = "statistics" if isinstance(src, sources.StatsInput) else "features"
         raise (ValueError if getattr(src, "origin", "") == "file" else TypeError)(
@@ -84,11 +78,9 @@ def read_set(source, *, num_images: int | None = None, seed: int = 0, name: str 
             "neighbours): pass the images themselves (a folder, files, an archive, an array)"
         )
     n_total = len(src)
-    idx = _take(n_total, num_images, seed, name=name, minimum=minimum)
-    if len(idx) == n_total:
-        return src, n_total
-    return src.subset(idx, description=f"{src.description}: {len(idx)} of its {n_total} images "
-                                       f"(seeded random subset, seed {seed})"), n_total
+    if n_total < minimum:
+        raise ValueError(f"{name} holds {n_total} images; the evaluation needs at least {minimum}")
+    return (src if num_images is None else cap(src, num_images, seed=seed)), n_total
 
 
 def _set_images(src, rows) -> np.ndarray:
