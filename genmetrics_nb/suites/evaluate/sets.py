@@ -112,6 +112,13 @@ def draw_rows(n_rows: int, n: int, *, labels=None, seed: int = 0) -> np.ndarray:
     order) until ``n`` rows are drawn, so every class shows as long as ``n``
     is at least the number of classes; the rows come back grouped by class.
     Without labels, ``n`` rows drawn at random, in the set's order.
+
+    Examples
+    --------
+    >>> labels = np.repeat([0, 1, 2], 10)  # class-sorted, as class folders are read
+    >>> rows = draw_rows(30, 6, labels=labels, seed=0)
+    >>> labels[rows].tolist()
+    [0, 0, 1, 1, 2, 2]
     """
     n = min(int(n), int(n_rows))
     rng = np.random.default_rng(seed)
