@@ -27,10 +27,7 @@ _STORIES = {
     "ppl": ("ppl_sweep", "ppl_verdict"),
     "stylegan2_metrics": ("metric_table", "stylegan2_metrics_verdict"),
     "parity": ("ParityTable", "parity_table", "parity_verdict", "PARITY_ROWS"),
-    "evaluate": ("SummaryTable", "summary_table", "RealismGalleries", "realism", "Memorisation", "memorisation",
-                 "PerClass", "per_class", "SampleSizeCurve", "sample_size_curve", "ProtocolTable",
-                 "protocol_table", "EvaluationVerdict", "verdict"),
-    "evaluate_sets": ("SampledSource", "EvaluationSet", "Evaluation", "sample_source", "load_sets"),
+    "evaluate": ("evaluate_verdict",),
 }
 
 #: Public name -> ``"module:attribute"``.
