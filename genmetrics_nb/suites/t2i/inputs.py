@@ -41,14 +41,7 @@ def load_prompted(images, prompts=None):
         return prompted_images(folder, prompts=load(prompts))
     path = Path(os.fspath(prompts)).expanduser()
     if path.suffix == ".jsonl" and path.is_file():
-        if path.resolve() == (folder / "prompts.jsonl").resolve():
-            return prompted_images(folder)
-        # a prompts.jsonl kept apart from the images: the same reader, pointed at that file
-        from genmetrics_nb.sources.prompted import _from_jsonl
-
-        if not folder.is_dir():
-            raise ValueError(f"images={str(folder)!r} is not a folder; pass the folder of generated images")
-        return _from_jsonl(folder, path)
+        return prompted_images(folder, jsonl=path)
     raise ValueError(f"prompts={prompts!r} is neither a prompts.jsonl file nor a prompt set with an image layout "
                      f"({', '.join(LAYOUTS)}); pass one of those, or None for IMAGES/prompts.jsonl")
 
