@@ -20,7 +20,7 @@ def register(subparsers) -> None:
         "evaluate-t2i",
         help="evaluate text-to-image samples against their prompts: HTML report and summary table",
         description="Score generated images against their prompts with notebooks/t2i.ipynb: CLIPScore under a "
-                    "named convention, PickScore and HPS where their files are given, CMMD and FD-DINOv2 against "
+                    "named convention, PickScore, HPS and ImageReward where their files are given, CMMD and FD-DINOv2 against "
                     "--real; per-category breakdown, worst-aligned prompts, truncation report and protocol.",
     )
     p.add_argument("images", metavar="IMAGES", nargs="?", default=None,
@@ -37,6 +37,9 @@ def register(subparsers) -> None:
     p.add_argument("--pickscore", default=None, metavar="FOLDER", help="PickScore_v1 folder (transformers CLIPModel)")
     p.add_argument("--hps", default=None, metavar="FILE", help="HPS_v2*_compressed.pt")
     p.add_argument("--hps-version", default="v2.1", help="version of --hps: v2.0 or v2.1 (default)")
+    p.add_argument("--imagereward", default=None, metavar="FILE", help="ImageReward.pt")
+    p.add_argument("--imagereward-med-config", default=None, metavar="FILE", help="ImageReward's med_config.json")
+    p.add_argument("--imagereward-vocab", default=None, metavar="FILE", help="bert-base-uncased vocab.txt")
     p.add_argument("--stand-ins", action="store_true",
                    help="offline: random-weight checkpoints in each publisher's format for every model, and "
                         "Fashion-MNIST stand-ins for missing images/reference (numbers mean nothing)")
@@ -83,7 +86,9 @@ def _main(args) -> int:
         "images": _path_arg(args.images), "prompts": prompts, "real": _path_arg(args.real),
         "stand_ins": bool(args.stand_ins), "convention": args.convention, "clip_model": _path_arg(args.clip),
         "pickscore_model": _path_arg(args.pickscore), "hps_model": _path_arg(args.hps),
-        "hps_version": args.hps_version,
+        "hps_version": args.hps_version, "imagereward_model": _path_arg(args.imagereward),
+        "imagereward_med_config": _path_arg(args.imagereward_med_config),
+        "imagereward_vocab": _path_arg(args.imagereward_vocab),
     }
     for item in args.parameter:
         key, eq, raw = item.partition("=")

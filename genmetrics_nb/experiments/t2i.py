@@ -22,7 +22,7 @@ _STAND_IN_IMAGES = ("the images are real Fashion-MNIST photographs (not generate
                      "'a photo of a <class name>'")
 _STAND_IN_REFERENCE = "the reference is other Fashion-MNIST photographs of the same classes"
 _STAND_IN_MODELS = (
-    "every model (CLIP, PickScore, HPS, CMMD's CLIP, DINOv2) is a random-weight checkpoint written in its "
+    "every model (CLIP, PickScore, HPS, ImageReward's BLIP, CMMD's CLIP, DINOv2) is a random-weight checkpoint written in its "
     "publisher's exact file format. The numbers test the code path end to end and say nothing about any model; "
     "the paper profile takes your images and the real files."
 )
@@ -83,7 +83,14 @@ def _stand_in_files(folder: Path, *, seed: int, device, cmmd: bool = True, fd: b
     hps = folder / "HPS_v2.1_compressed-random.pt"
     if not hps.is_file():
         cc.write_hps_checkpoint(hps, seed=seed + 2)
-    out = {"clip": clip_pt, "pickscore": pick, "pickscore_sha256": sha256_file(pick / "model.safetensors"),
+    from genmetrics_nb.testing.imagereward_checkpoint import write_imagereward
+
+    ir = folder / "ImageReward-random"
+    ir_files = {"model": ir / "ImageReward.pt", "med_config": ir / "med_config.json", "vocab": ir / "vocab.txt"}
+    if not all(f.is_file() for f in ir_files.values()):
+        ir_files = write_imagereward(ir, seed=seed + 5)
+    out = {"imagereward": ir_files, "imagereward_sha256": sha256_file(ir_files["model"]),
+           "clip": clip_pt, "pickscore": pick, "pickscore_sha256": sha256_file(pick / "model.safetensors"),
            "hps": hps, "hps_sha256": sha256_file(hps), "cmmd_extractor": None, "fd_extractor": None}
     if cmmd:
         cmmd_pt = folder / "ViT-L-14-336px-random.pt"  # ViT-L/14@336px's patch and input size, reduced
@@ -102,7 +109,8 @@ def _stand_in_files(folder: Path, *, seed: int, device, cmmd: bool = True, fd: b
 
 def t2i_inputs(images=None, *, prompts=None, real=None, stand_ins: bool = True, convention: str = "hessel2021",
                clip_model="ViT-B-32", pickscore_model=None, hps_model=None, hps_version: str = "v2.1",
-               imagereward_model=None, cmmd_extractor="clip-vit-l14-336", fd_extractor="dinov2-vit-l14",
+               imagereward_model=None, imagereward_med_config=None, imagereward_vocab=None,
+               cmmd_extractor="clip-vit-l14-336", fd_extractor="dinov2-vit-l14",
                n_per_class: int = 4, seed: int = 0, device="auto", work=None) -> T2IInputs:
     """The prompted images, the reference set and the model files of one evaluation.
 
@@ -119,7 +127,8 @@ def t2i_inputs(images=None, *, prompts=None, real=None, stand_ins: bool = True, 
         Offline: Fashion-MNIST photographs with class prompts as the images (unless ``images`` is
         given), a disjoint Fashion-MNIST folder as the reference (unless ``real`` is given), and
         random-weight checkpoints in each publisher's format for every model.
-    convention, clip_model, pickscore_model, hps_model, hps_version, imagereward_model, cmmd_extractor, fd_extractor
+    convention, clip_model, pickscore_model, hps_model, hps_version, cmmd_extractor, fd_extractor
+    imagereward_model, imagereward_med_config, imagereward_vocab
         The models (:class:`genmetrics_nb.suites.t2i.T2IModels`). With ``stand_ins`` the files are
         replaced by stand-ins; ``cmmd_extractor=None`` / ``fd_extractor=None`` still skip CMMD / FD-DINOv2.
     n_per_class : int
@@ -139,7 +148,9 @@ def t2i_inputs(images=None, *, prompts=None, real=None, stand_ins: bool = True, 
             raise ValueError("images is None; pass the folder of generated images (-p images=...), or "
                              "stand_ins=True for the offline stand-ins")
         models = T2IModels(clip=clip_model, convention=convention, pickscore=pickscore_model, hps=hps_model,
-                           hps_version=hps_version, imagereward=imagereward_model, cmmd_extractor=cmmd_extractor,
+                           hps_version=hps_version, imagereward=imagereward_model,
+                           imagereward_med_config=imagereward_med_config, imagereward_vocab=imagereward_vocab,
+                           cmmd_extractor=cmmd_extractor,
                            fd_extractor=fd_extractor)
         note = ("Your images and model files; each file's sha256 is in the protocol block. Scores of preference "
                 "models compare images of the same prompt only.")
@@ -157,13 +168,16 @@ def t2i_inputs(images=None, *, prompts=None, real=None, stand_ins: bool = True, 
                             fd=fd_extractor is not None)
     models = T2IModels(clip=files["clip"], convention=convention, clip_activation=None, pickscore=files["pickscore"],
                        pickscore_sha256=files["pickscore_sha256"], hps=files["hps"], hps_version="v2.1",
-                       hps_sha256=files["hps_sha256"], cmmd_extractor=files["cmmd_extractor"],
+                       hps_sha256=files["hps_sha256"], imagereward=files["imagereward"]["model"],
+                       imagereward_med_config=files["imagereward"]["med_config"],
+                       imagereward_vocab=files["imagereward"]["vocab"], imagereward_sha256=files["imagereward_sha256"],
+                       cmmd_extractor=files["cmmd_extractor"],
                        fd_extractor=files["fd_extractor"], stand_ins=True)
     return T2IInputs(load_prompted(images, prompts), real, models, "Offline run on stand-ins: " + "; ".join(parts))
 
 
 def t2i_summary(inputs: T2IInputs, *, n_boot: int = 1000, seed: int = 0, batch_size: int = 64, device="auto"):
-    """CLIPScore, PickScore, HPS, CMMD and FD-DINOv2 (:func:`genmetrics_nb.suites.t2i.score_t2i`)."""
+    """CLIPScore, PickScore, HPS, ImageReward, CMMD and FD-DINOv2 (:func:`genmetrics_nb.suites.t2i.score_t2i`)."""
     import warnings
 
     from genmetrics_nb.experiments.common import reemit_once

@@ -21,12 +21,12 @@ def test_t2i_notebook_smoke(tmp_path, monkeypatch):
     assert m["summary"]["stand_ins"] is True and m["inputs"]["stand_ins"] is True
     assert "random-weight" in m["inputs"]["note"] and "not generated" in m["inputs"]["note"]
     s = m["summary"]
-    for key in ("clip_score", "pickscore", "hps", "cmmd", "fd_dinov2"):
+    for key in ("clip_score", "pickscore", "hps", "imagereward", "cmmd", "fd_dinov2"):
         assert isinstance(s[key], float), key
-    assert s["imagereward"] if "imagereward" in s else "ImageReward" in s["skipped"]
+    assert not s["skipped"]
     assert len(m["categories"]["rows"]) == 10 and sum(r["n"] for r in m["categories"]["rows"]) == 20
     assert len(m["worst_aligned"]["rows"]) == 3
-    assert [r["metric"] for r in m["truncation"]["rows"]] == ["CLIPScore", "PickScore", "HPS"]
+    assert [r["metric"] for r in m["truncation"]["rows"]] == ["CLIPScore", "PickScore", "HPS", "ImageReward"]
     assert set(run.results["figures"]) == {"t2i-categories.png", "t2i-worst-aligned.png"}
     html = run.html_path.read_text() if hasattr(run.html_path, "read_text") else open(run.html_path).read()
     assert html.count("SingularCovarianceWarning") <= 1

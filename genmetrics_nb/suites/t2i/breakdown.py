@@ -17,6 +17,8 @@ def _per_image(scores) -> dict:
         out["PickScore"] = np.asarray(scores.pickscore.per_sample, dtype=np.float64)
     if scores.hps is not None:
         out[f"HPS {scores.hps.version}"] = 100.0 * np.asarray(scores.hps.per_sample, dtype=np.float64)
+    if scores.imagereward is not None:
+        out["ImageReward"] = np.asarray(scores.imagereward.per_sample, dtype=np.float64)
     return out
 
 
@@ -146,14 +148,16 @@ class TruncationReport:
 def truncation_table(scores) -> TruncationReport:
     """For each text model: its tokenizer, context length, truncation rule and the prompts it cut."""
     rows = []
-    for metric, r in (("CLIPScore", scores.clip), ("PickScore", scores.pickscore), ("HPS", scores.hps)):
+    for metric, r in (("CLIPScore", scores.clip), ("PickScore", scores.pickscore), ("HPS", scores.hps),
+                      ("ImageReward", scores.imagereward)):
         if r is None:
             continue
-        t = r.truncation
+        t, fp = r.truncation, r.tokenizer
         cut = list(t.get("truncated_prompts", ()))
-        rows.append({"metric": metric, "tokenizer": f"CLIP BPE {t['vocab_sha256'][:12]}, "
-                                  f"{t['normalisation'].rsplit('(', 1)[-1].rstrip(')')}",
-                     "context": t["context_length"], "rule": t["truncation"],
+        kind = "BERT WordPiece, uncased" if metric == "ImageReward" else (
+            "CLIP BPE, " + fp["normalisation"].rsplit("(", 1)[-1].rstrip(")"))
+        rows.append({"metric": metric, "tokenizer": f"{kind} (vocab {fp['vocab_sha256'][:12]})",
+                     "context": fp["context_length"], "rule": fp["truncation"],
                      "longest prompt (tokens)": t.get("max_tokens"),
                      "truncated": f"{t['n_truncated']} of {t['n_prompts']}",
                      "truncated prompts": "; ".join(p if len(p) <= 60 else p[:57] + "..." for p in cut[:5])
@@ -199,6 +203,12 @@ def protocol_block(scores):
         h = scores.hps
         e["HPS"] = (f"{h.version}, {h.model} ({h.model_format}), sha256 {h.weights_sha256} "
                     f"({'verified' if h.sha256_verified else 'not verified'})")
+    if scores.imagereward is not None:
+        r = scores.imagereward
+        e["ImageReward"] = (f"{r.version}, {r.model}, sha256 {r.weights_sha256} "
+                            f"({'verified' if r.sha256_verified else 'not verified'}), med_config sha256 "
+                            f"{r.med_config_sha256}, BERT vocab sha256 {r.tokenizer['vocab_sha256']}, "
+                            f"{r.tokenizer['context_length']} tokens ({r.tokenizer['truncation']})")
     for key in ("CMMD", "FD-DINOv2"):
         r = scores.cmmd if key == "CMMD" else scores.fd
         if r is not None:

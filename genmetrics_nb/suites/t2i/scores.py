@@ -28,8 +28,10 @@ class T2IModels:
     hps : path-like, optional
         ``HPS_v2*_compressed.pt``; None: not scored.
     hps_version : {"v2.0", "v2.1"}
-    imagereward : path-like, optional
-        ``ImageReward.pt``; not scored by this version (recorded as such).
+    imagereward, imagereward_med_config, imagereward_vocab : path-like, optional
+        ``ImageReward.pt``, its ``med_config.json`` and bert-base-uncased's ``vocab.txt``;
+        None: not scored.
+    imagereward_sha256 : str, optional
     cmmd_extractor, fd_extractor : str or Extractor, optional
         CMMD's CLIP image extractor and the Frechet distance's DINOv2; None: not computed.
     cmmd_weights, fd_weights : path-like, optional
@@ -48,6 +50,9 @@ class T2IModels:
     hps_version: str = "v2.1"
     hps_sha256: str | None = None
     imagereward: object = None
+    imagereward_med_config: object = None
+    imagereward_vocab: object = None
+    imagereward_sha256: str | None = None
     cmmd_extractor: object = "clip-vit-l14-336"
     cmmd_weights: object = None
     fd_extractor: object = "dinov2-vit-l14"
@@ -70,6 +75,7 @@ class T2IScores:
     clip : ClipScoreResult
     pickscore : PickScoreResult or None
     hps : HPSResult or None
+    imagereward : ImageRewardResult or None
     cmmd : CMMDResult or None
     fd : FIDResult or None
         Frechet distance on DINOv2 features (FD-DINOv2).
@@ -82,6 +88,7 @@ class T2IScores:
     clip: object
     pickscore: object
     hps: object
+    imagereward: object
     cmmd: object
     fd: object
     prompted: object = dataclasses.field(repr=False)
@@ -113,7 +120,8 @@ class T2IScores:
             _name(self.models.pickscore))
         hps = f"HPS {self.models.hps_version}"
         add(hps, self.hps, "100 x mean cos; compare images of one prompt only", _name(self.models.hps))
-        add("ImageReward", None, "", None)
+        add("ImageReward", self.imagereward, "mean z-score of BLIP + MLP; compare images of one prompt only",
+            _name(self.models.imagereward))
         add("CMMD", self.cmmd, "1000 x MMD^2 of CLIP embeddings to the reference; lower is better",
             _name(self.models.cmmd_extractor))
         add("FD-DINOv2", self.fd, "Frechet distance of DINOv2 features to the reference; lower is better",
@@ -127,7 +135,8 @@ class T2IScores:
 
     def to_dict(self) -> dict:
         out = {"n": self.n, "stand_ins": self.models.stand_ins, "skipped": dict(self.skipped)}
-        keys = {"clip_score": self.clip, "pickscore": self.pickscore, "hps": self.hps, "cmmd": self.cmmd,
+        keys = {"clip_score": self.clip, "pickscore": self.pickscore, "hps": self.hps,
+                "imagereward": self.imagereward, "cmmd": self.cmmd,
                 "fd_dinov2": self.fd}
         for k, r in keys.items():
             out[k] = None if r is None else float(r.value)
@@ -150,14 +159,14 @@ class T2IScores:
 
 def score_t2i(prompted, *, models: T2IModels, reference=None, n_boot: int = 1000, seed: int = 0,
               batch_size: int = 64, device="auto", progress: bool = True) -> T2IScores:
-    """CLIPScore, PickScore, HPS, CMMD and FD-DINOv2 of prompted images.
+    """CLIPScore, PickScore, HPS, ImageReward, CMMD and FD-DINOv2 of prompted images.
 
     Parameters
     ----------
     prompted : PromptedImages
         :func:`~genmetrics_nb.suites.t2i.inputs.load_prompted`'s result.
     models : T2IModels
-        Which files; PickScore, HPS, CMMD and FD are skipped where their file
+        Which files; PickScore, HPS, ImageReward, CMMD and FD are skipped where their file
         or extractor is None (CMMD and FD also without ``reference``).
     reference : source, optional
         Real images for CMMD and FD-DINOv2.
@@ -173,12 +182,14 @@ def score_t2i(prompted, *, models: T2IModels, reference=None, n_boot: int = 1000
     References
     ----------
     .. [1] Hessel et al. 2021 (CLIPScore); Kirstain et al. 2023 (PickScore); Wu et al. 2023 (HPSv2);
+       Xu et al. 2023 (ImageReward);
        Jayasumana et al. 2024 (CMMD); Stein et al. 2023 (FD-DINOv2).
     """
     from genmetrics_nb.metrics.distribution.cmmd import cmmd
     from genmetrics_nb.metrics.distribution.fid import fid
     from genmetrics_nb.metrics.text.clip_score import clip_score
     from genmetrics_nb.metrics.text.hpsv2 import hpsv2
+    from genmetrics_nb.metrics.text.imagereward import imagereward
     from genmetrics_nb.metrics.text.pickscore import pickscore
 
     if not isinstance(models, T2IModels):
@@ -188,7 +199,7 @@ def score_t2i(prompted, *, models: T2IModels, reference=None, n_boot: int = 1000
     skipped = {}
     clip = clip_score(images, prompts, model=models.clip, convention=models.convention,
                       activation=models.clip_activation, weights_sha256=models.clip_sha256, **common)
-    pick = hps = cm = fd = None
+    pick = hps = ir = cm = fd = None
     if models.pickscore is not None:
         pick = pickscore(images, prompts, model=models.pickscore, expected_sha256=models.pickscore_sha256, **common)
     else:
@@ -198,8 +209,15 @@ def score_t2i(prompted, *, models: T2IModels, reference=None, n_boot: int = 1000
                     expected_sha256=models.hps_sha256, **common)
     else:
         skipped[f"HPS {models.hps_version}"] = "no HPS checkpoint given"
-    skipped["ImageReward"] = ("not scored: ImageReward is not implemented in this version" if models.imagereward
-                              is not None else "no ImageReward.pt given (and not implemented in this version)")
+    if models.imagereward is not None:
+        if models.imagereward_med_config is None or models.imagereward_vocab is None:
+            raise ValueError("ImageReward needs its med_config.json and bert-base-uncased's vocab.txt besides "
+                             "ImageReward.pt; pass imagereward_med_config= and imagereward_vocab=")
+        ir = imagereward(images, prompts, model=models.imagereward, med_config=models.imagereward_med_config,
+                         vocab=models.imagereward_vocab, expected_sha256=models.imagereward_sha256,
+                         **dict(common, batch_size=min(batch_size, 16)))
+    else:
+        skipped["ImageReward"] = "no ImageReward.pt given"
     dist = dict(batch_size=batch_size, device=device, progress=progress)
     if reference is None:
         skipped["CMMD"] = skipped["FD-DINOv2"] = "no reference images given"
@@ -212,5 +230,5 @@ def score_t2i(prompted, *, models: T2IModels, reference=None, n_boot: int = 1000
             fd = fid(reference, images, extractor=models.fd_extractor, weights=models.fd_weights, **dist)
         else:
             skipped["FD-DINOv2"] = "no DINOv2 extractor given"
-    return T2IScores(clip=clip, pickscore=pick, hps=hps, cmmd=cm, fd=fd, prompted=prompted, models=models,
+    return T2IScores(clip=clip, pickscore=pick, hps=hps, imagereward=ir, cmmd=cm, fd=fd, prompted=prompted, models=models,
                      skipped=skipped)
