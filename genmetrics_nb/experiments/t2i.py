@@ -13,7 +13,7 @@ import dataclasses
 import html
 from pathlib import Path
 
-from genmetrics_nb.experiments.findings import not_testable
+from genmetrics_nb.util.findings import not_testable
 
 __all__ = ["T2IInputs", "t2i_categories", "t2i_inputs", "t2i_protocol", "t2i_summary", "t2i_truncation",
            "t2i_verdict", "t2i_worst"]
@@ -180,7 +180,7 @@ def t2i_summary(inputs: T2IInputs, *, n_boot: int = 1000, seed: int = 0, batch_s
     """CLIPScore, PickScore, HPS, ImageReward, CMMD and FD-DINOv2 (:func:`genmetrics_nb.suites.t2i.score_t2i`)."""
     import warnings
 
-    from genmetrics_nb.experiments.common import reemit_once
+    from genmetrics_nb.util.warn import reemit_once
     from genmetrics_nb.suites.t2i import score_t2i
 
     with warnings.catch_warnings(record=True) as caught:
@@ -226,7 +226,7 @@ def t2i_verdict(inputs: T2IInputs, scores):
     (with intervals) rather than a published number to match, so the verdict is ``reproduced=None``
     either way, with the headline numbers in the statement.
     """
-    from genmetrics_nb.experiments.findings import check
+    from genmetrics_nb.util.findings import check
 
     c = scores.clip
     checks = [check(f"CLIPScore ({c.convention}) computed on {c.n} image-prompt pairs: {c.value:.4g}", True)]
