@@ -55,11 +55,11 @@ def authentic_from_features(train, generated, *, block_size: int = 2048, device=
     """Per generated sample: is it authentic? (a bool numpy array; the maths of :func:`authpct`)."""
     from genmetrics_nb.device import resolve
     from genmetrics_nb.metrics.distribution.knn import knn_radii
-    from genmetrics_nb.metrics.support.tiles import as_float64, nearest
+    from genmetrics_nb.metrics.support.tiles import nearest
 
     dev = resolve(device)
     r_train = knn_radii(train, k=1, block_size=block_size, device=dev)
-    d, i = nearest(as_float64(generated, dev), as_float64(train, dev), k=1, block_size=block_size)
+    d, i = nearest(generated, train, k=1, block_size=block_size, device=dev)
     return r_train[i[:, 0].cpu().numpy()] < d[:, 0].cpu().numpy()
 
 

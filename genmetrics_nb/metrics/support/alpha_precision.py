@@ -114,21 +114,21 @@ def alpha_precision_from_features(x, y, *, center=None, n_steps: int = 30, authe
 
     from genmetrics_nb.device import resolve
     from genmetrics_nb.metrics.distribution.knn import knn_radii
-    from genmetrics_nb.metrics.support.tiles import as_float64, nearest
+    from genmetrics_nb.metrics.support.tiles import mean64, nearest, norms_to
 
     dev = resolve(device)
-    xr, yf = as_float64(x, dev), as_float64(y, dev)
-    c = xr.mean(0) if center is None else torch.as_tensor(np.asarray(center, dtype=np.float64), device=dev)
+    c = mean64(x, dev, block_size) if center is None else torch.as_tensor(
+        np.asarray(center, dtype=np.float64), device=dev)
     alphas = np.linspace(0, 1, n_steps)
-    real_to_center = torch.linalg.vector_norm(xr - c, dim=1).cpu().numpy()
-    synth_to_center = torch.linalg.vector_norm(yf - c, dim=1).cpu().numpy()
+    real_to_center = norms_to(x, c, dev, block_size).cpu().numpy()
+    synth_to_center = norms_to(y, c, dev, block_size).cpu().numpy()
     radii = np.quantile(real_to_center, alphas)
-    synth_center = yf.mean(0)
-    real_to_real = knn_radii(xr, k=1, block_size=block_size, device=dev)  # nearest other real
-    d_rs, i_rs = nearest(xr, yf, k=1, block_size=block_size)
+    synth_center = mean64(y, dev, block_size)
+    real_to_real = knn_radii(x, k=1, block_size=block_size, device=dev)  # nearest other real
+    d_rs, i_rs = nearest(x, y, k=1, block_size=block_size, device=dev)
     real_to_synth = d_rs[:, 0].cpu().numpy()
     args = i_rs[:, 0]
-    closest_d = torch.linalg.vector_norm(yf[args] - synth_center, dim=1).cpu().numpy()
+    closest_d = norms_to(y[args.to(y.device)], synth_center, dev, block_size).cpu().numpy()
     closest_radii = np.quantile(closest_d, alphas)
     near = real_to_synth <= real_to_real
     p_curve = np.array([np.mean(synth_to_center <= r) for r in radii])
@@ -146,7 +146,7 @@ def alpha_precision_from_features(x, y, *, center=None, n_steps: int = 30, authe
             )
         auth = float(np.mean(real_to_real[a] < real_to_synth))
     else:
-        d_sr, i_sr = nearest(yf, xr, k=1, block_size=block_size)
+        d_sr, i_sr = nearest(y, x, k=1, block_size=block_size, device=dev)
         auth = float(np.mean(real_to_real[i_sr[:, 0].cpu().numpy()] < d_sr[:, 0].cpu().numpy()))
     return {
         "alpha_precision": float(d_p), "beta_recall": float(d_b), "authenticity": auth,

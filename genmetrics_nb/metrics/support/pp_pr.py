@@ -91,18 +91,17 @@ def pp_pr_from_features(x, y, *, a: float = 1.2, k: int = 4, block_size: int = 2
 
     from genmetrics_nb.device import resolve
     from genmetrics_nb.metrics.distribution.knn import knn_radii
-    from genmetrics_nb.metrics.support.tiles import as_float64, distance_tiles
+    from genmetrics_nb.metrics.support.tiles import distance_tiles
 
     dev = resolve(device)
     r_real = float(knn_radii(x, k=k, block_size=block_size, device=dev).mean())
     r_fake = float(knn_radii(y, k=k, block_size=block_size, device=dev).mean())
-    xr, yf = as_float64(x, dev), as_float64(y, dev)
     # products of min(1, d / (a R)): the probability that no ball covers the sample
-    miss_fake = torch.ones(yf.shape[0], dtype=torch.float64, device=dev)
-    miss_real = torch.ones(xr.shape[0], dtype=torch.float64, device=dev)
+    miss_fake = torch.ones(y.shape[0], dtype=torch.float64, device=dev)
+    miss_real = torch.ones(x.shape[0], dtype=torch.float64, device=dev)
     sx, sy = a * r_real, a * r_fake
-    n_tiles = math.ceil(yf.shape[0] / block_size) * math.ceil(xr.shape[0] / block_size)
-    for rows, cols, d in tqdm(distance_tiles(yf, xr, block_size=block_size), total=n_tiles,
+    n_tiles = math.ceil(y.shape[0] / block_size) * math.ceil(x.shape[0] / block_size)
+    for rows, cols, d in tqdm(distance_tiles(y, x, block_size=block_size, device=dev), total=n_tiles,
                               desc="P-precision/P-recall", unit="tile", disable=not progress, leave=False):
         miss_fake[rows] *= torch.prod((d / sx).clamp_(max=1.0), dim=1)
         miss_real[cols] *= torch.prod((d / sy).clamp_(max=1.0), dim=0)
