@@ -82,7 +82,6 @@ if method == "reference":
             ref.mannwhitneyu = lambda x, y, **kw: mannwhitneyu(np.ravel(x), np.ravel(y), **kw)
             ref.KMeans = functools.partial(KMeans, random_state=0)
             ref.PCA = functools.partial(PCA, random_state=0)
-            train, test, gen = (a.astype(np.float64) for a in (train, test, gen))
     else:
         ref = load("fld_reference"); ref.DEVICE = torch.device("cpu")
         train, test, gen = (torch.from_numpy(a) for a in (train, test, gen))

@@ -246,7 +246,9 @@ def ct_test(
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
 
-    xt, pt, qt = (t.to(torch.float64).cpu().numpy() for t in (x, p, q))
+    # sklearn works in the features' own dtype (float32 features stay float32, as in dgm-eval)
+    dt = torch.float64 if torch.float64 in (x.dtype, p.dtype, q.dtype) else torch.float32
+    xt, pt, qt = (t.to(dt).cpu().numpy() for t in (x, p, q))
     used = None
     if pca_components is not None and xt.shape[1] > pca_components:
         pca = PCA(n_components=pca_components, random_state=seed).fit(xt)

@@ -229,8 +229,11 @@ def fld_from_features(train, test, generated, *, eval_set: str = "test", baselin
         return {"value": value, "nll": train_nll, "baseline_nll": test_nll, "epochs": mog.epochs,
                 "n_generated": int(len(g))}
     nll = mog.nll(p if eval_set == "test" else x)
+    epochs = mog.epochs
+    del mog
     if baseline_nll is None:
-        xb, pb, _ = _standardise(x, p, x)
+        xb, pb, _ = _standardise(x, p, x[:1])
+        del x, p  # keep one standardised copy of the training set at a time
         xb = xb[torch.as_tensor(rs.choice(len(xb), len(xb), replace=False), device=dev)]
         split = min(len(g), len(xb) // 2)
         base = _MoG(xb[:split], block_rows=block_rows, max_cache_bytes=max_cache_bytes)
@@ -239,7 +242,7 @@ def fld_from_features(train, test, generated, *, eval_set: str = "test", baselin
     value = (nll - baseline_nll) * 100
     if value > 1_000:
         warnings.warn("Very high FLD value: the generated data are likely memorised", stacklevel=3)
-    return {"value": value, "nll": nll, "baseline_nll": float(baseline_nll), "epochs": mog.epochs,
+    return {"value": value, "nll": nll, "baseline_nll": float(baseline_nll), "epochs": epochs,
             "n_generated": int(len(g))}
 
 
