@@ -93,7 +93,7 @@ def _exact_d2(query, reference, qi, ri, device):
 
 
 def _candidates(query, reference, rows_idx, *, keep, block_size, dtype, center, exclude_self, device,
-                stable=False):
+                stable=False, low=None):
     """Per query row (of ``rows_idx``): the ``keep`` smallest tile values of ``dtype`` and their columns.
 
     ``stable``: distances by differences (``torch.cdist`` without the matrix
@@ -116,8 +116,11 @@ def _candidates(query, reference, rows_idx, *, keep, block_size, dtype, center, 
         asq = (a * a).sum(1, dtype=torch.float64).to(dtype)
         qsq[rb] = asq
         for cols in _blocks(m, block_size):
-            b = (reference[cols].to(device=device, dtype=torch.float64) - center).to(dtype)
-            bsq = (b * b).sum(1, dtype=torch.float64).to(dtype)
+            if low is not None:
+                b, bsq = low[0][cols], low[1][cols]
+            else:
+                b = (reference[cols].to(device=device, dtype=torch.float64) - center).to(dtype)
+                bsq = (b * b).sum(1, dtype=torch.float64).to(dtype)
             if stable:  # by differences: equal distances come out equal
                 d2 = torch.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist") ** 2
             else:
@@ -189,11 +192,19 @@ def nearest(query, reference, *, k: int = 1, block_size: int = 2048, exclude_sel
     gamma = d * u / (1.0 - d * u)
     kappa = 4.0 * (gamma + 8.0 * u)
     rows_all = torch.arange(n, device=dev)
+    # the centred reference in the working dtype, once (m x D: the one copy this search holds)
+    ref_low = torch.empty((m, d), dtype=dtype, device=dev)
+    ref_sq = torch.empty(m, dtype=dtype, device=dev)
+    for cols in _blocks(m, block_size):
+        b = (reference[cols].to(device=dev, dtype=torch.float64) - center).to(dtype)
+        ref_low[cols] = b
+        ref_sq[cols] = (b * b).sum(1, dtype=torch.float64).to(dtype)
     best, bidx, qsq = _candidates(query, reference, rows_all, keep=keep, block_size=block_size, dtype=dtype,
-                                  center=center, exclude_self=exclude_self, device=dev)
+                                  center=center, exclude_self=exclude_self, device=dev, low=(ref_low, ref_sq))
+    del ref_low
     ex, idx = _finish(query, reference, best, bidx, rows_all, m, dev)
     if keep < m:
-        ref_sq_max = float(norms_to(reference, center, dev, block_size).max()) ** 2
+        ref_sq_max = float(ref_sq.max()) * (1 + 1e-6)
         floor = best[:, -1].to(torch.float64) - kappa * (qsq.to(torch.float64) + ref_sq_max)
         bad = torch.nonzero(~(ex[:, k - 1] ** 2 <= floor * (1 - 1e-12)), as_tuple=True)[0]
         if bad.numel():
