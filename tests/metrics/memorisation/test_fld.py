@@ -87,9 +87,12 @@ def test_protocol_details_change_the_number():
 def test_memorisation_raises_fld_and_gap_goes_negative():
     train, test, gen = _data(3, 600, 300, 300, 8)
     good = _ours(train, test, gen)
-    copied = _ours(train, test, train[:300])
+    with pytest.warns(UserWarning, match="likely memorised"):  # the reference's warning above 1,000
+        copied = _ours(train, test, train[:300])
     assert copied.value > good.value
-    assert _ours(train, test, train[:300], eval_set="gap").value < _ours(train, test, gen, eval_set="gap").value
+    with pytest.warns(UserWarning, match="FLD gap value"):
+        gap_copied = _ours(train, test, train[:300], eval_set="gap").value
+    assert gap_copied < _ours(train, test, gen, eval_set="gap").value
 
 
 def test_result_protocol_and_bad_input():
