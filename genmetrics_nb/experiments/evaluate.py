@@ -35,7 +35,7 @@ def evaluate_verdict(summary, memo=None) -> Verdict:
     summary : SummaryTable
         From :func:`genmetrics_nb.suites.evaluate.summary_table`.
     memo : Memorisation, optional
-        From :func:`genmetrics_nb.suites.evaluate.copy_detection`.
+        From :func:`genmetrics_nb.suites.evaluate.memorisation`.
 
     Returns
     -------
