@@ -50,6 +50,8 @@ _EXPORTS = {
     "clip_score": "genmetrics_nb.metrics.text.clip_score:clip_score",
     "pickscore": "genmetrics_nb.metrics.text.pickscore:pickscore",
     "hpsv2": "genmetrics_nb.metrics.text.hpsv2:hpsv2",
+    "clip_class_accuracy": "genmetrics_nb.metrics.text.class_accuracy:clip_class_accuracy",
+    "imagereward": "genmetrics_nb.metrics.text.imagereward:imagereward",
     # text-image alignment from answers or detections the user brings
     "dsg_score": "genmetrics_nb.metrics.alignment.dsg:dsg_score",
     "tifa_score": "genmetrics_nb.metrics.alignment.tifa:tifa_score",
@@ -60,6 +62,14 @@ _EXPORTS = {
     "prd": "genmetrics_nb.metrics.diversity.prd:prd",
     "sliced_wasserstein": "genmetrics_nb.metrics.diversity.sliced_wasserstein:sliced_wasserstein",
     "rarity_score": "genmetrics_nb.metrics.distribution.rarity:rarity_score",
+    # support (fidelity / diversity) metrics
+    "top_pr": "genmetrics_nb.metrics.support.top_pr:top_pr",
+    "pp_pr": "genmetrics_nb.metrics.support.pp_pr:pp_pr",
+    "alpha_precision": "genmetrics_nb.metrics.support.alpha_precision:alpha_precision",
+    # memorisation metrics
+    "authpct": "genmetrics_nb.metrics.memorisation.authpct:authpct",
+    "ct_test": "genmetrics_nb.metrics.memorisation.ct_test:ct_test",
+    "fld": "genmetrics_nb.metrics.memorisation.fld:fld",
     # segmentation scores
     "ConfusionMatrix": "genmetrics_nb.metrics.segmentation.confusion:ConfusionMatrix",
     "fcn_score": "genmetrics_nb.metrics.segmentation.fcn_score:fcn_score",

@@ -28,6 +28,8 @@ _STORIES = {
     "stylegan2_metrics": ("metric_table", "stylegan2_metrics_verdict"),
     "parity": ("ParityTable", "parity_table", "parity_verdict", "PARITY_ROWS"),
     "evaluate": ("evaluate_verdict",),
+    "t2i": ("T2IInputs", "t2i_categories", "t2i_inputs", "t2i_protocol", "t2i_summary", "t2i_truncation",
+            "t2i_verdict", "t2i_worst"),
 }
 
 #: Public name -> ``"module:attribute"``.
