@@ -56,6 +56,7 @@ def test_numbers_are_the_metric_functions_on_the_same_features(given):
     ref = vendi_score(ev.real.fd, labels=ev.real.labels, **Q)
     assert div.vendi["reference"].value == ref.value and div.vendi["reference"].per_class == ref.per_class
     assert div.vendi["g"].value == vendi_score(g.fd, **Q).value
+    assert div.vendi[HELDOUT_ROW].value == vendi_score(ev.heldout.fd, **Q).value
     r = rarity_score(ev.real.pr, g.pr, k=3, **Q)
     np.testing.assert_array_equal(div.rarity["g"].scores, r.scores)
     assert list(div.rarest["g"]) == list(r.order[:8]) and list(div.typical["g"]) == list(r.order[::-1][:8])

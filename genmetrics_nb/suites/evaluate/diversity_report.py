@@ -23,8 +23,9 @@ evaluation extracted once (:mod:`.sets`):
   seeded split of the reference that the memorisation check uses
   (:func:`~.sets.reference_split`, whose note the section repeats).
 
-A "held-out real" row gives the same numbers for new real images (rarity,
-PRD and AuthPct of the held-out images against the rest of the reference):
+A "held-out real" row gives the same numbers for new real images (Vendi of
+the held-out images; rarity, PRD and AuthPct of the held-out images against
+the rest of the reference):
 what a generator that neither copies nor drops modes would get.
 
 References
@@ -84,7 +85,7 @@ class Diversity:
     Attributes
     ----------
     vendi : dict
-        Set name (and ``"reference"``) -> :class:`~genmetrics_nb.metrics.diversity.vendi.VendiResult`
+        Set name (and ``"reference"``, ``"held-out real"``) -> :class:`~genmetrics_nb.metrics.diversity.vendi.VendiResult`
         (``per_class`` filled where the set has labels).
     rarity : dict
         Set name (and ``"held-out real"``) -> :class:`~genmetrics_nb.metrics.distribution.rarity.RarityScoreResult`.
@@ -273,6 +274,7 @@ def diversity(ev: Evaluation, *, k: int = 3, n_show: int = 8, classifier=None, n
                    **quiet), (a, b)
 
     held, ref_rest = split.heldout, split.reference
+    vendi[HELDOUT_ROW] = vendi_score(held.fd, labels=held.labels, **quiet)
     rarity[HELDOUT_ROW] = rarity_score(ref_rest.pr, held.pr, k=k, **quiet)
     prds[HELDOUT_ROW], _ = prd_of(ref_rest, held)
     auth[HELDOUT_ROW] = authpct(ref_rest.fd, held.fd, **quiet)
