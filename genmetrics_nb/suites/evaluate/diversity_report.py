@@ -216,7 +216,7 @@ class Diversity:
                 f"{labels} Rarity score: against the whole reference; median over the samples inside the real "
                 f"manifold. {html.escape(self.prd_note)} AuthPct: share of samples farther from their nearest "
                 f"reference image than that image is from its own nearest neighbour (about 50 % for new real "
-                f"images in high dimensions; lower: copies). {ct_text}{fails} The held-out real images: "
+                f"images in high dimensions; lower: copies). {ct_text}{fails} C_T's test set and the held-out real row: "
                 f"{html.escape(self.heldout_note)}.</small></p>")
 
 
