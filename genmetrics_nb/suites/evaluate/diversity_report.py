@@ -201,8 +201,12 @@ class Diversity:
         table = html_rows(["set", "n", "Vendi", "Vendi per class (mean)", "median rarity score",
                            "inside the real manifold", "PRD F_8 (recall)", "PRD F_1/8 (precision)", "PRD n per side",
                            "AuthPct", "C_T"], body)
-        fails = "".join(f" {html.escape(n)}: C_T not computed ({html.escape(r)})." for n, r in self.ct.items()
-                        if isinstance(r, str))
+        reasons = {}  # one sentence per reason, naming every set it applies to (no repeated warnings)
+        for n, r in self.ct.items():
+            if isinstance(r, str):
+                reasons.setdefault(r, []).append(n)
+        fails = "".join(f" C_T not computed for {html.escape(', '.join(ns))}: {html.escape(r)}."
+                        for r, ns in reasons.items())
         ct_used = [r for r in self.ct.values() if not isinstance(r, str)]
         ct_text = (f"C_T: {ct_used[0].num_cells} k-means cells of the reference's features"
                    f"{'' if ct_used[0].pca_components is None else f' (first {ct_used[0].pca_components} principal components)'}; "
