@@ -13,6 +13,7 @@ __all__ = [
     "evaluation_samples",
     "realism_galleries",
     "memorisation_plot",
+    "rarity_galleries",
     "class_histograms",
     "class_fd",
 ]
@@ -77,6 +78,26 @@ def memorisation_plot(ev, memo, *, name: str = "memorisation"):
         ax.set_title(f"{g.name}: closest pairs (top: generated, bottom: nearest real); "
                      f"{len(memo.flagged[g.name])} flagged", fontsize=8)
         ax.set_xlabel("distances " + ", ".join(f"{v:.3g}" for v in d), fontsize=7)
+    return finish(fig, name)
+
+
+def rarity_galleries(ev, div, *, nrow: int = 4, name: str = "rarity-galleries"):
+    """For each generated set, its rarest and most typical samples inside the real manifold (rarity score under each panel)."""
+    fig, axes = new_figure(len(ev.generated), 2, width=2.8, height=3.0)
+    for row, g in zip(axes, ev.generated):
+        r = div.rarity[g.name]
+        for ax, which, idx in ((row[0], "rarest", div.rarest[g.name]), (row[1], "most typical", div.typical[g.name])):
+            ax.set_title(f"{g.name} (n = {g.n}): {which}", fontsize=8)
+            if len(idx) == 0:
+                ax.set_xlabel("no sample inside the real manifold", fontsize=7)
+                ax.set_xticks([]), ax.set_yticks([])
+                continue
+            show_images(ax, g.images(idx), nrow)
+            s = r.scores[idx]
+            ax.set_xlabel(f"{len(idx)} of {int(r.in_manifold.sum())} in the manifold; rarity score "
+                          f"{s.min():.3g} to {s.max():.3g}", fontsize=7)
+    fig.suptitle(f"Rarity score (Han et al. 2022, k={next(iter(div.rarity.values())).k}): radius of the smallest "
+                 "real k-NN ball holding the sample; larger: rarer")
     return finish(fig, name)
 
 

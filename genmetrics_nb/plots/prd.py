@@ -6,7 +6,7 @@ from genmetrics_nb.plots.core import finish, new_figure
 __all__ = ["prd_curve"]
 
 
-def prd_curve(results, labels=None, *, name: str = "prd_curve"):
+def prd_curve(results, labels=None, *, title: str | None = None, name: str = "prd_curve"):
     """The PRD curve of one or more :class:`~genmetrics_nb.metrics.diversity.prd.PRDResult`.
 
     Parameters
@@ -14,6 +14,8 @@ def prd_curve(results, labels=None, *, name: str = "prd_curve"):
     results : PRDResult or list of PRDResult
     labels : list of str, optional
         One legend entry per result; the default names each by its F_8 / F_1/8.
+    title : str, optional
+        Axes title.
     name : str
         File stem under the report runner.
 
@@ -26,7 +28,8 @@ def prd_curve(results, labels=None, *, name: str = "prd_curve"):
         results = [results]
     if labels is not None and len(labels) != len(results):
         raise ValueError(f"labels has {len(labels)} entries for {len(results)} results; pass one per result")
-    fig, axes = new_figure(width=4.2, height=4.0)
+    below = len(results) > 2
+    fig, axes = new_figure(width=5.0 if below else 4.2, height=4.0 + (0.22 * len(results) if below else 0))
     ax = axes[0, 0]
     for i, r in enumerate(results):
         label = labels[i] if labels is not None else (
@@ -36,5 +39,10 @@ def prd_curve(results, labels=None, *, name: str = "prd_curve"):
     ax.set_ylim(0, 1)
     ax.set_xlabel("recall")
     ax.set_ylabel("precision")
-    ax.legend(loc="lower left", fontsize=8)
+    if below:  # below the axes: inside, several entries hide the curves
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7)
+    else:
+        ax.legend(loc="lower left", fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=9)
     return finish(fig, name)

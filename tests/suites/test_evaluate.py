@@ -299,6 +299,10 @@ def test_notebook_smoke_profile(tmp_path):
     assert m["protocol"]["n"]["real"] == {"used": 40, "total": 60000}  # fashion-mnist:train, capped
     assert m["protocol"]["n"]["real (held out)"] == {"used": 40, "total": 10000}  # heldout: fashion-mnist:test
     assert "fashion-mnist:test" in m["memorisation"]["heldout_note"]
+    div = m["diversity"]  # the diversity section: n per row, C_T against the given held-out set
+    assert [r["name"] for r in div["rows"]][:2] == ["reference", "held-out real"] and len(div["rows"]) == 4
+    assert {r["n"] for r in div["rows"]} == {40} and "fashion-mnist:test" in div["heldout_note"]
+    assert "n = 40 per side" in div["prd_note"] and "vendi_fmnist-stylegan-it02000" in m
 
 
 def test_reproduction_notebooks_accept_a_class_folder(tmp_path):

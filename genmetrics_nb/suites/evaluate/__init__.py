@@ -12,6 +12,9 @@ one concept per module:
 - :mod:`.galleries`: the realism score of every sample, copies shown as such;
 - :mod:`.copy_detection`: each generated sample's nearest image in the whole
   reference, against held-out real images;
+- :mod:`.diversity_report`: Vendi (overall and per class), rarity scores, the
+  PRD curve, AuthPct and the C_T test against the held-out real images
+  (:func:`diversity`);
 - :mod:`.class_breakdown`: class histograms and FD per class;
 - :mod:`.sample_size`: FD against the number of generated samples;
 - :mod:`.protocol`: every detail that reproduces the numbers, with each
@@ -34,6 +37,7 @@ _EXPORTS = {
     "RealismGalleries": "galleries", "realism": "galleries",
     "Memorisation": "copy_detection", "memorisation": "copy_detection",
     "PerClass": "class_breakdown", "per_class": "class_breakdown",
+    "Diversity": "diversity_report", "diversity": "diversity_report",
     "sample_size_curve": "sample_size",
     "ProtocolTable": "protocol", "protocol_table": "protocol",
 }
