@@ -23,7 +23,6 @@ REPO = Path(__file__).resolve().parents[1]
 PENDING = frozenset({
     "genmetrics_nb/suites/evaluate/",    # the evaluate report's analyses and set loading
     "genmetrics_nb/suites/adm/",         # the ADM evaluator and its float16 emulation
-    "genmetrics_nb/testing/peers.py",    # parity's peer adapters
 })
 
 # Places the code reads from when a user puts files there; not shipped in the repository.

@@ -1,80 +1,21 @@
-"""Helpers shared by the experiments: dataset arguments, class lists, tables, warnings."""
+"""Compatibility for ``experiments/evaluate.py`` until it moves to ``suites/``: the helpers moved lower.
+
+``frame`` is :func:`genmetrics_nb.util.results.frame`, ``reemit_once``
+:func:`genmetrics_nb.util.warn.reemit_once`, ``check_classes``
+:func:`genmetrics_nb.util.checks.check_classes`, ``load_labeled``
+:func:`genmetrics_nb.suites.class_draws.load_labeled`. Delete this module
+once nothing imports it.
+"""
 from __future__ import annotations
 
-import warnings
-
-from genmetrics_nb.util.checks import check_int
+from genmetrics_nb.util.checks import check_classes
+from genmetrics_nb.util.results import frame
+from genmetrics_nb.util.warn import reemit_once
 
 __all__ = ["check_classes", "frame", "load_labeled", "reemit_once"]
 
 
 def load_labeled(data):
-    """Labelled images and a description of where they came from.
+    from genmetrics_nb.suites.class_draws import load_labeled as _load_labeled
 
-    ``data`` is a registered dataset name (``"fashion-mnist:test"``,
-    ``"cifar10:train"``), a folder in the ImageFolder layout (one subfolder
-    per class, e.g. CIFAR-10 written as PNGs), or ``LabeledImages``. A
-    folder's images must share one size.
-    """
-    import os
-
-    from genmetrics_nb.datasets.common import LabeledImages
-    from genmetrics_nb.datasets.registry import DATASET_NAMES, load_dataset
-
-    if isinstance(data, (str, os.PathLike)) and os.path.isdir(data):
-        from genmetrics_nb.image_sets import image_folder
-
-        return image_folder(os.fspath(data)).load(), os.path.abspath(data)
-    if isinstance(data, str):
-        if data.partition(":")[0] not in DATASET_NAMES:
-            raise ValueError(
-                f"dataset={data!r} is neither a registered dataset ({', '.join(n + ':test' for n in DATASET_NAMES)}) "
-                "nor an existing folder with one subfolder per class"
-            )
-        return load_dataset(data), data
-    if isinstance(data, LabeledImages):
-        return data, None
-    raise TypeError(
-        "data must be a dataset name such as 'fashion-mnist:test', a folder with one subfolder per class, "
-        f"or LabeledImages, got {type(data).__name__}"
-    )
-
-
-def check_classes(classes, n_classes: int, *, name="classes") -> list[int]:
-    if classes is None:
-        return list(range(n_classes))
-    out = []
-    for c in classes:
-        c = check_int(c, name=f"{name}[i]", hint=f"{name} holds class indices in 0..{n_classes - 1}")
-        if not 0 <= c < n_classes:
-            raise ValueError(f"{name} must hold class indices in 0..{n_classes - 1}, got {c!r}")
-        out.append(c)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{name} lists a class twice: {out}")
-    return out
-
-
-def frame(rows):
-    import pandas as pd
-
-    return pd.DataFrame(rows)
-
-
-_REEMITTED: set = set()
-
-
-def reemit_once(caught) -> None:
-    """Re-issue warnings an experiment recorded, each category once per process.
-
-    An experiment makes many metric calls that raise the same warning (one
-    ``n <= D`` warning per FID of a matrix, worded with each call's n); it
-    records them and hands them here. A notebook is one kernel process, so
-    each kind of warning then appears once in its report however many cells
-    and calls repeat it (the first one's wording is shown), which Python's
-    default filter (once per cell and message) does not do.
-    """
-    for w in caught:
-        key = w.category
-        if key not in _REEMITTED:
-            _REEMITTED.add(key)
-            warnings.warn(w.message, w.category, stacklevel=3)
+    return _load_labeled(data)

@@ -25,13 +25,14 @@ import numpy as np
 
 from genmetrics_nb.datasets.scenes import SCENES_224, SegmentationScenes
 from genmetrics_nb.distortions import box_blur
-from genmetrics_nb.experiments.findings import Verdict, check, not_testable, verdict_from_checks
 from genmetrics_nb.metrics.segmentation.confusion import ConfusionMatrix
 from genmetrics_nb.metrics.segmentation.fcn_score import resolve_classes, resolve_segmenter
 from genmetrics_nb.util.checks import check_int, check_uint8_images
+from genmetrics_nb.util.findings import Verdict, check, not_testable, verdict_from_checks
+from genmetrics_nb.util.results import StoryResult, frame
 
-__all__ = ["fcn_score_inputs", "fcn_score_blur_sweep", "BlurSweep", "DEFAULT_KERNELS", "fcn_score_verdict",
-           "NOISE_TOLERANCE", "MIN_SEGMENTER_IOU"]
+__all__ = ["fcn_score_inputs", "fcn_score_blur_sweep", "BlurSweep", "DEFAULT_KERNELS", "fcn_score_records",
+           "fcn_score_verdict", "NOISE_TOLERANCE", "MIN_SEGMENTER_IOU"]
 
 
 def fcn_score_inputs(source: str = "scenes", *, n: int = 32, size: int = SCENES_224["size"],
@@ -79,16 +80,16 @@ def fcn_score_inputs(source: str = "scenes", *, n: int = 32, size: int = SCENES_
             f"source {source!r} is neither 'scenes', a sample photograph ({', '.join(SAMPLE_IMAGE_NAMES)}) "
             "nor an existing image file"
         )
-    from genmetrics_nb.images import read_image
+    from genmetrics_nb.sources import load_images
 
-    return SegmentationScenes(read_image(path, channels=3)[None], None, None)
+    return SegmentationScenes(np.asarray(load_images([path])), None, None)
 
 #: The document's sweep: odd box-blur kernels 1, 3, ..., 49.
 DEFAULT_KERNELS = tuple(range(1, 50, 2))
 
 
 @dataclasses.dataclass(frozen=True)
-class BlurSweep:
+class BlurSweep(StoryResult):
     """FCN-scores of box-blurred images, one entry per kernel size.
 
     Attributes
@@ -131,18 +132,34 @@ class BlurSweep:
         return (f"BlurSweep({self.segmenter}, {on}{self.n_images} images, kernels {self.kernels[0]}..{self.kernels[-1]}"
                 f"{', with ground truth' if self.vs_truth is not None else ''})")
 
-    def _repr_html_(self) -> str:
-        import html
+    _SCORES = ("pixel_accuracy", "foreground_pixel_accuracy", "mean_iou")
 
-        return f"<pre>{html.escape(str(self))}</pre>"
+    @property
+    def caption(self) -> str:
+        on = f" on {self.source}" if self.source else ""
+        return (f"{self.segmenter}{on}, {self.n_images} images: each blurred image's segmentation against the "
+                "unblurred image's (vs_real)" + (" and against ground truth (vs_truth)" if self.vs_truth else "") + ".")
 
-    def to_dict(self) -> dict:
+    @property
+    def table(self):
+        """One row per kernel: every score against the unblurred segmentation (and against ground truth)."""
+        cols = {"kernel": list(self.kernels)}
+        for against in ("real", "truth"):
+            if against == "truth" and self.vs_truth is None:
+                continue
+            for f in self._SCORES:
+                cols[f"{f}_vs_{against}"] = self.series(f, against=against)
+        return frame([dict(zip(cols, row)) for row in zip(*cols.values())])
+
+    @property
+    def summary(self) -> dict:
+        """The kernels, the segmenter, and each score's series (``<score>_vs_real``, ``<score>_vs_truth``)."""
         out = {"kernels": list(self.kernels), "segmenter": self.segmenter, "n_images": self.n_images,
                "source": self.source}
         for against in ("real", "truth"):
             if against == "truth" and self.vs_truth is None:
                 continue
-            for f in ("pixel_accuracy", "foreground_pixel_accuracy", "mean_iou"):
+            for f in self._SCORES:
                 out[f"{f}_vs_{against}"] = self.series(f, against=against).tolist()
         return out
 
@@ -252,6 +269,30 @@ def fcn_score_blur_sweep(
 
 #: A score may rise by this much from one kernel to the next and still count as falling (noise).
 NOISE_TOLERANCE = 0.02
+def fcn_score_records(sweep: BlurSweep, *, photograph: BlurSweep | None = None) -> dict:
+    """What the fcn_score notebook records: each series of the sweep, its segmenter's own score, the sweeps.
+
+    ``gm.record(fcn_score_records(sweep, photograph=photo_sweep))`` records
+    ``kernels``, ``<score>_vs_real`` (and ``_vs_truth`` with
+    ``segmenter_mean_iou_on_real`` when the sweep has ground truth), the
+    whole ``sweep``, and for the photograph ``photo_pixel_accuracy_vs_real``,
+    ``photo_mean_iou_vs_real`` and ``photo_sweep``.
+    """
+    summary = sweep.summary
+    out = {"kernels": summary["kernels"]}
+    out.update({k: v for k, v in summary.items() if k.endswith("_vs_real")})
+    if sweep.vs_truth is not None:
+        out.update({k: v for k, v in summary.items() if k.endswith("_vs_truth")})
+        out["segmenter_mean_iou_on_real"] = sweep.vs_truth[0].mean_iou
+    out["sweep"] = summary
+    if photograph is not None:
+        photo = photograph.summary
+        out["photo_pixel_accuracy_vs_real"] = photo["pixel_accuracy_vs_real"]
+        out["photo_mean_iou_vs_real"] = photo["mean_iou_vs_real"]
+        out["photo_sweep"] = photo
+    return out
+
+
 #: Below this mean IoU against ground truth on the unblurred images the segmenter does not segment
 #: well enough for its FCN-scores to mean much.
 MIN_SEGMENTER_IOU = 0.6
@@ -326,4 +367,9 @@ def fcn_score_verdict(sweep: BlurSweep, *, photograph: BlurSweep | None = None,
         held = all(c.held for c in measured)
         notes.append("Also measured, not deciding (no ground truth): " + "; ".join(c.text for c in measured)
                      + (" -- it falls too." if held else " -- not monotone there."))
-    return verdict_from_checks(finding, checks, note=" ".join(notes))
+    held = sum(c.held for c in checks)
+    fall = {f: sweep.series(f)[np.argsort(sweep.kernels)] for f in ("pixel_accuracy", "mean_iou")}
+    short = (f"{finding} ({sweep.segmenter}): pixel accuracy {fall['pixel_accuracy'][0]:.2f} -> "
+             f"{fall['pixel_accuracy'][-1]:.2f}, mean IoU {fall['mean_iou'][0]:.2f} -> {fall['mean_iou'][-1]:.2f} "
+             f"(kernel {min(kernels)} -> {max(kernels)}); {held} of {len(checks)} checks held.")
+    return verdict_from_checks(finding, checks, note=" ".join(notes), short=short)

@@ -13,18 +13,16 @@ import warnings
 
 import numpy as np
 
-from genmetrics_nb.experiments.class_draws import ClassFeatures, class_features
-from genmetrics_nb.experiments.common import check_classes, frame, reemit_once
-from genmetrics_nb.experiments.findings import Verdict, check, relation, verdict_from_checks
+from genmetrics_nb.metrics.distribution.bootstrap import INTERVAL_METHOD
 from genmetrics_nb.metrics.distribution.fid import fd_label
+from genmetrics_nb.suites.class_draws import ClassFeatures, class_features
+from genmetrics_nb.util.checks import check_classes
+from genmetrics_nb.util.findings import Verdict, check, relation, verdict_from_checks
+from genmetrics_nb.util.results import StoryResult, frame
+from genmetrics_nb.util.warn import reemit_once
 
 __all__ = ["FIDMatrix", "class_pair_fid", "SameVsDifferent", "same_vs_different", "RangePitfall", "range_pitfall",
-           "fid_verdict", "INTERVAL_METHOD"]
-
-#: The interval the fid notebook prints beside every FID: the bootstrap's spread at this n,
-#: centred on the estimate (it always contains it). FID's small-sample bias is shown apart:
-#: the same-class FID at the same n.
-INTERVAL_METHOD = "centred-percentile"
+           "fid_verdict"]
 
 
 def _interval_label(n_boot: int, ci: float = 0.95) -> str:
@@ -42,7 +40,7 @@ def _with_interval(v, lo, hi) -> str:
 # FID: class pairs
 # ----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
-class FIDMatrix:
+class FIDMatrix(StoryResult):
     """FID between a draw of class i (rows) and an independent draw of class j (columns).
 
     Attributes
@@ -91,7 +89,9 @@ class FIDMatrix:
                              "low": self.low[i, j], "high": self.high[i, j]})
         return frame(rows)
 
-    def to_dict(self) -> dict:
+    @property
+    def summary(self) -> dict:
+        """The matrix with its intervals and settings, and the same-class and different-class means."""
         return {"n": self.n, "n_boot": self.n_boot, "extractor": self.extractor, "label": self.label,
                 "interval": self.interval,
                 "class_names": list(self.class_names), "values": self.values.tolist(),
@@ -185,7 +185,7 @@ def class_pair_fid(
 
 
 @dataclasses.dataclass(frozen=True)
-class SameVsDifferent:
+class SameVsDifferent(StoryResult):
     """FID of two draws of one class against FID of two classes, at several n.
 
     Attributes
@@ -241,7 +241,8 @@ class SameVsDifferent:
                 return r["fd"]
         raise KeyError((extractor, n, comparison))
 
-    def to_dict(self) -> dict:
+    @property
+    def summary(self) -> dict:
         return {"classes": list(self.classes), "interval": self.interval, "rows": list(self.rows)}
 
 
@@ -262,7 +263,7 @@ def same_vs_different(
 
     ``feats`` must hold ``2 * max(sizes)`` images of class ``a`` and
     ``max(sizes)`` of class ``b``. Each extractor in ``compare_extractors``
-    is run on the same images (same permutation, seed and chunks).
+    is run on the same images (same permutation and seed).
     """
     if len(pair) != 2 or pair[0] == pair[1]:
         raise ValueError(f"pair must name two different classes, got {pair!r}")
@@ -290,7 +291,7 @@ def same_vs_different(
 
 
 @dataclasses.dataclass(frozen=True)
-class RangePitfall:
+class RangePitfall(StoryResult):
     """The Frechet distance between two classes computed right, and with [0, 1] floats fed as [0, 255]."""
 
     fd_correct: float
@@ -299,7 +300,13 @@ class RangePitfall:
     error: str
     label: str = "FD"
 
-    def to_dict(self) -> dict:
+    @property
+    def table(self):
+        return frame([{"images": "correctly scaled", self.label: self.fd_correct},
+                      {"images": "[0, 1] floats read as [0, 255]", self.label: self.fd_misscaled}])
+
+    @property
+    def summary(self) -> dict:
         return dataclasses.asdict(self)
 
     def __str__(self) -> str:

@@ -5,9 +5,9 @@ import dataclasses
 
 import numpy as np
 
-from genmetrics_nb.experiments.class_draws import ClassFeatures
-from genmetrics_nb.experiments.common import frame
-from genmetrics_nb.experiments.findings import Verdict, check, verdict_from_checks
+from genmetrics_nb.suites.class_draws import ClassFeatures
+from genmetrics_nb.util.findings import Verdict, check, verdict_from_checks
+from genmetrics_nb.util.results import StoryResult, frame
 
 __all__ = ["ISExperiment", "inception_score_experiment", "inception_score_verdict"]
 
@@ -16,8 +16,10 @@ __all__ = ["ISExperiment", "inception_score_experiment", "inception_score_verdic
 # Inception Score
 # ----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
-class ISExperiment:
+class ISExperiment(StoryResult):
     """Inception Score per class, against the number of classes mixed, and against splits."""
+
+    caption = "Inception Score of mixtures of 1, 2, ... classes: mean and standard deviation over the random choices."
 
     per_class: tuple  # rows {class, is}
     mixtures: tuple  # rows {classes, repeat, is}
@@ -44,10 +46,13 @@ class ISExperiment:
         return (f"ISExperiment({len(self.per_class)} classes, {self.n} images per set, "
                 f"{len(self.mixtures)} mixtures, {len(self.splits)} split counts)")
 
-    def _repr_html_(self) -> str:
-        return self.mixture_summary._repr_html_()
+    @property
+    def table(self):
+        """The mixtures' mean and spread per number of classes (what the notebook shows)."""
+        return self.mixture_summary
 
-    def to_dict(self) -> dict:
+    @property
+    def summary(self) -> dict:
         m = self.mixture_summary
         return {"n": self.n, "per_class": {r["class"]: r["is"] for r in self.per_class},
                 "mixture_classes": m["classes"].tolist(), "mixture_is": m["is_mean"].tolist(),

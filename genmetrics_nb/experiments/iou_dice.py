@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 
 import numpy as np
 
-from genmetrics_nb.experiments.findings import Verdict, check, not_testable, verdict_from_checks
+from genmetrics_nb.util.findings import Verdict, check, not_testable, verdict_from_checks
+from genmetrics_nb.util.format import fmt_number
+from genmetrics_nb.util.results import StoryResult, frame
 
 __all__ = ["ClassScoreTable", "class_score_table", "VariantOrdering", "compare_variants", "iou_dice_verdict",
            "MIN_FOREGROUND", "MIN_CLASS_SHARE", "SeedSpread", "seed_spread"]
 
 
 @dataclasses.dataclass(frozen=True)
-class ClassScoreTable:
+class ClassScoreTable(StoryResult):
     """Per-class IoU and Dice of several models (rows: classes, columns: model x score).
 
     Attributes
@@ -34,7 +35,18 @@ class ClassScoreTable:
     mean_iou: tuple
     mean_dice: tuple
 
-    def to_dict(self) -> dict:
+    @property
+    def table(self):
+        """One row per class and a last ``mean`` row; a column per model and score (NaN: class absent)."""
+        rows = [{"class": name, **{f"{m} {k}": v[i][c] for i, m in enumerate(self.models)
+                                   for k, v in (("IoU", self.iou), ("Dice", self.dice))}}
+                for c, name in enumerate(self.class_names)]
+        rows.append({"class": "mean", **{f"{m} {k}": v[i] for i, m in enumerate(self.models)
+                                         for k, v in (("IoU", self.mean_iou), ("Dice", self.mean_dice))}})
+        return frame(rows)
+
+    @property
+    def summary(self) -> dict:
         return {
             m: {
                 "per_class_iou": dict(zip(self.class_names, self.iou[i])),
@@ -47,7 +59,7 @@ class ClassScoreTable:
 
     @staticmethod
     def _fmt(v: float) -> str:
-        return "—" if math.isnan(v) else f"{v:.3f}"
+        return "—" if math.isnan(v) else fmt_number(v, 3)
 
     def __str__(self) -> str:
         w = max(len(c) for c in (*self.class_names, "mean")) + 2
@@ -61,21 +73,6 @@ class ClassScoreTable:
             f"{self._fmt(self.mean_iou[i]):>12}{self._fmt(self.mean_dice[i]):>13}" for i in range(len(self.models))
         ))  # fmt: skip
         return "\n".join(rows)
-
-    def _repr_html_(self) -> str:
-        th = "".join(f"<th>{html.escape(m)} IoU</th><th>{html.escape(m)} Dice</th>" for m in self.models)
-        body = []
-        for c, name in enumerate(self.class_names):
-            cells = "".join(
-                f"<td>{self._fmt(self.iou[i][c])}</td><td>{self._fmt(self.dice[i][c])}</td>" for i in range(len(self.models))
-            )
-            body.append(f"<tr><td>{html.escape(name)}</td>{cells}</tr>")
-        means = "".join(
-            f"<td><b>{self._fmt(self.mean_iou[i])}</b></td><td><b>{self._fmt(self.mean_dice[i])}</b></td>"
-            for i in range(len(self.models))
-        )
-        body.append(f"<tr><td><b>mean</b></td>{means}</tr>")
-        return f"<table><thead><tr><th>class</th>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def class_score_table(scores: dict, *, class_names) -> ClassScoreTable:
@@ -105,7 +102,7 @@ def class_score_table(scores: dict, *, class_names) -> ClassScoreTable:
 
 
 @dataclasses.dataclass(frozen=True)
-class VariantOrdering:
+class VariantOrdering(StoryResult):
     """Whether FCN-8s > FCN-16s > FCN-32s held, in mean IoU and in mean Dice.
 
     Attributes
@@ -130,7 +127,15 @@ class VariantOrdering:
     def reproduced(self) -> bool:
         return self.reproduced_iou and self.reproduced_dice
 
-    def to_dict(self) -> dict:
+    @property
+    def table(self):
+        """The expected order and the order observed by each score, best first."""
+        return frame([{"by": "expected", "order": " > ".join(self.expected), "as expected": True},
+                      {"by": "mean IoU", "order": " > ".join(self.by_iou), "as expected": self.reproduced_iou},
+                      {"by": "mean Dice", "order": " > ".join(self.by_dice), "as expected": self.reproduced_dice}])
+
+    @property
+    def summary(self) -> dict:
         return {**dataclasses.asdict(self), "reproduced": self.reproduced}
 
     def __str__(self) -> str:
@@ -173,7 +178,7 @@ def compare_variants(scores: dict, *, expected=("FCN-8s", "FCN-16s", "FCN-32s"))
 # shipped checkpoints and their seed spread
 # ----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
-class SeedSpread:
+class SeedSpread(StoryResult):
     """Test mean IoU of each FCN variant over its training seeds, as recorded by ``train-fcn --spread-seeds``.
 
     Attributes
@@ -200,7 +205,19 @@ class SeedSpread:
         v = self.mean_iou[self.models.index(model)]
         return float(np.max(v) - np.min(v))
 
-    def to_dict(self) -> dict:
+    @property
+    def caption(self) -> str:
+        return f"Test mean IoU per training seed, recorded by train-fcn on {self.test}." if self.test else ""
+
+    @property
+    def table(self):
+        """One row per model: its seeds, the test mean IoU of each, their mean and spread (max - min)."""
+        return frame({"model": m, "seeds": ", ".join(map(str, self.seeds[i])),
+                      "test mean IoU per seed": ", ".join(fmt_number(x, 4) for x in self.mean_iou[i]),
+                      "mean": self.mean(m), "spread (max - min)": self.spread(m)} for i, m in enumerate(self.models))
+
+    @property
+    def summary(self) -> dict:
         return {m: {"seeds": list(self.seeds[i]), "mean_iou": list(self.mean_iou[i]), "mean": self.mean(m),
                     "spread": self.spread(m)} for i, m in enumerate(self.models)}  # fmt: skip
 
@@ -210,17 +227,6 @@ class SeedSpread:
             per = ", ".join(f"{x:.4f}" for x in self.mean_iou[i])
             rows.append(f"{m:9s} {','.join(map(str, self.seeds[i])):8s} {per:30s} {self.mean(m):.4f}  {self.spread(m):.4f}")
         return "\n".join(rows)
-
-    def _repr_html_(self) -> str:
-        body = "".join(
-            f"<tr><td>{html.escape(m)}</td><td>{', '.join(map(str, self.seeds[i]))}</td>"
-            f"<td>{', '.join(f'{x:.4f}' for x in self.mean_iou[i])}</td><td>{self.mean(m):.4f}</td>"
-            f"<td>{self.spread(m):.4f}</td></tr>"
-            for i, m in enumerate(self.models)
-        )
-        cap = f"<caption>recorded by train-fcn on {html.escape(self.test)}</caption>" if self.test else ""
-        return ("<table>" + cap + "<thead><tr><th>model</th><th>seeds</th><th>test mean IoU per seed</th>"
-                "<th>mean</th><th>spread (max &minus; min)</th></tr></thead><tbody>" + body + "</tbody></table>")
 
 
 def seed_spread(variants=("32s", "16s", "8s"), *, names=None) -> SeedSpread:

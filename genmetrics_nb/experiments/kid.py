@@ -11,9 +11,10 @@ import warnings
 
 import numpy as np
 
-from genmetrics_nb.experiments.common import frame, reemit_once
-from genmetrics_nb.experiments.findings import Verdict, check, relation, verdict_from_checks
 from genmetrics_nb.metrics.distribution.fid import fd_label
+from genmetrics_nb.util.findings import Verdict, check, relation, verdict_from_checks
+from genmetrics_nb.util.results import frame
+from genmetrics_nb.util.warn import reemit_once
 
 __all__ = ["SampleSizeSweep", "sample_size_sweep", "kid_verdict"]
 

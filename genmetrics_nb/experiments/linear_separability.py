@@ -1,8 +1,8 @@
 """The linear_separability notebook: per-attribute conditional entropies in z and w."""
 from __future__ import annotations
 
-from genmetrics_nb.experiments.findings import Verdict, check, not_testable, relation, verdict_from_checks
-from genmetrics_nb.experiments.generator_sweeps import SweepResult, by_key, iteration_of, load_generators
+from genmetrics_nb.suites.generator_sweeps import SweepResult, by_key, iteration_of, load_generators
+from genmetrics_nb.util.findings import Verdict, check, not_testable, relation, verdict_from_checks
 
 __all__ = ["separability_sweep", "linear_separability_verdict"]
 

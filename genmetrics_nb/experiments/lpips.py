@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from genmetrics_nb.experiments.findings import Verdict, check, verdict_from_checks
+from genmetrics_nb.util.findings import Verdict, check, verdict_from_checks
+from genmetrics_nb.util.results import StoryResult, frame
 
 __all__ = ["TwoAFC", "find_disagreement", "rank_agreement", "lpips_verdict"]
 
@@ -22,7 +23,7 @@ _HIGHER_IS_CLOSER = {"psnr": True, "ssim": True}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class TwoAFC:
+class TwoAFC(StoryResult):
     """A reference, two distorted copies, and each metric's choice.
 
     Attributes
@@ -47,7 +48,14 @@ class TwoAFC:
     prefers: dict
     distance: str
 
-    def to_dict(self) -> dict:
+    @property
+    def table(self):
+        """One row per metric: its value for each copy and the copy it calls closer."""
+        return frame({"metric": m, f"copy 0 ({self.labels[0]})": v[0], f"copy 1 ({self.labels[1]})": v[1],
+                      "closer": self.prefers[m]} for m, v in self.scores.items())
+
+    @property
+    def summary(self) -> dict:
         return {"labels": list(self.labels), "scores": {k: list(v) for k, v in self.scores.items()},
                 "prefers": dict(self.prefers), "distance": self.distance}
 

@@ -1,7 +1,7 @@
 """The ppl notebook: PPL in z and w, full and end, per checkpoint and truncation."""
 from __future__ import annotations
 
-from genmetrics_nb.experiments.generator_sweeps import (
+from genmetrics_nb.suites.generator_sweeps import (
     DISTANCE_NETS,
     SweepResult,
     by_key,
@@ -10,7 +10,7 @@ from genmetrics_nb.experiments.generator_sweeps import (
     load_generators,
     psi_runs,
 )
-from genmetrics_nb.experiments.findings import Verdict, check, not_testable, relation, verdict_from_checks
+from genmetrics_nb.util.findings import Verdict, check, not_testable, relation, verdict_from_checks
 
 __all__ = ["ppl_sweep", "ppl_verdict"]
 

@@ -6,15 +6,16 @@ import math
 
 
 from genmetrics_nb.distortions import gaussian_blur
-from genmetrics_nb.experiments.class_draws import ClassFeatures, class_features
-from genmetrics_nb.experiments.common import check_classes, frame
-from genmetrics_nb.experiments.findings import Verdict, check, relation, verdict_from_checks
+from genmetrics_nb.suites.class_draws import ClassFeatures, class_features
+from genmetrics_nb.util.checks import check_classes
+from genmetrics_nb.util.findings import Verdict, check, relation, verdict_from_checks
+from genmetrics_nb.util.results import StoryResult, frame
 
 __all__ = ["PRScenarios", "pr_scenarios", "precision_recall_verdict"]
 
 
 @dataclasses.dataclass(frozen=True)
-class PRScenarios:
+class PRScenarios(StoryResult):
     """Precision, recall, density and coverage of several generated-set stand-ins."""
 
     rows: tuple
@@ -32,14 +33,17 @@ class PRScenarios:
                 return r
         raise KeyError(f"no scenario {scenario!r}; have {[r['scenario'] for r in self.rows]}")
 
-    def to_dict(self) -> dict:
+    @property
+    def summary(self) -> dict:
+        """Scenario -> its precision, recall, density and coverage."""
         return {r["scenario"]: {k: v for k, v in r.items() if k != "scenario"} for r in self.rows}
 
     def __repr__(self) -> str:
         return f"PRScenarios({', '.join(r['scenario'] for r in self.rows)}; k = {self.k_pr} / {self.k_dc})"
 
-    def _repr_html_(self) -> str:
-        return self.table.round(3)._repr_html_()
+    @property
+    def caption(self) -> str:
+        return f"Precision and recall with k = {self.k_pr}, density and coverage with k = {self.k_dc}."
 
 
 def pr_scenarios(

@@ -10,7 +10,9 @@ import dataclasses
 
 import numpy as np
 
-from genmetrics_nb.experiments.findings import Verdict, check, verdict_from_checks
+from genmetrics_nb.util.findings import Verdict, check, verdict_from_checks
+from genmetrics_nb.util.format import fmt_number
+from genmetrics_nb.util.results import StoryResult
 
 __all__ = ["DistortionSweep", "distortion_sweep", "default_metrics", "psnr_ssim_verdict"]
 
@@ -28,7 +30,7 @@ def default_metrics(*, device="auto") -> dict:
 
 
 @dataclasses.dataclass(frozen=True)
-class DistortionSweep:
+class DistortionSweep(StoryResult):
     """The result of :func:`distortion_sweep`.
 
     Attributes
@@ -63,6 +65,7 @@ class DistortionSweep:
             out[kind] = None if below.empty else below["strength"].iloc[0].item()
         return out
 
+    @property
     def summary(self) -> dict:
         """Numbers for results.json: where PSNR crosses 30 dB, then means at each sweep's ends."""
         out = {f"psnr_below_30db_{kind}": (s if s is not None else "never") for kind, s in self.crossing().items()}
@@ -91,12 +94,14 @@ class DistortionSweep:
             )
         return "\n".join(lines)
 
-    def _repr_html_(self):
-        return self.mean()._repr_html_()
+    def display_table(self):
+        """The metric means per distortion and strength (``table`` has a row per image)."""
+        return self.mean()
 
 
-def _fmt(v):
-    return f"{v:g}" if isinstance(v, (float, np.floating)) else str(v)
+def _fmt(v) -> str:
+    """A strength as text: ``5``, ``0.5`` (keys of results.json and the statement)."""
+    return fmt_number(v.item() if hasattr(v, "item") else v, 6)
 
 
 def distortion_sweep(

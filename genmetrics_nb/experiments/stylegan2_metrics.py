@@ -4,7 +4,8 @@ from __future__ import annotations
 import time
 import warnings
 
-from genmetrics_nb.experiments.generator_sweeps import (
+from genmetrics_nb.metrics.distribution.fid import fd_label
+from genmetrics_nb.suites.generator_sweeps import (
     DISTANCE_NETS,
     SweepResult,
     by_key,
@@ -13,10 +14,9 @@ from genmetrics_nb.experiments.generator_sweeps import (
     load_generators,
     psi_runs,
 )
-from genmetrics_nb.experiments.common import reemit_once
-from genmetrics_nb.experiments.findings import Verdict, check, not_testable, relation, verdict_from_checks
-from genmetrics_nb.metrics.distribution.fid import fd_label
 from genmetrics_nb.util.checks import check_choice, check_int
+from genmetrics_nb.util.findings import Verdict, check, not_testable, relation, verdict_from_checks
+from genmetrics_nb.util.warn import reemit_once
 
 __all__ = ["metric_table", "stylegan2_metrics_verdict"]
 

@@ -21,16 +21,19 @@ notebook records with ``gm.record`` decides what the row shows:
     or a metric result (a dict with a numeric ``"value"``); lists, tables and
     other dicts are left to the report itself.
 ``verdict``
-    ``{"reproduced": True | False | None, "statement": "..."}``, recorded
-    last. Shown as a green "Reproduced", a red "Not reproduced", or (``None``:
-    the question does not apply) a grey line, each with the statement; the
-    page header counts them.
+    ``{"reproduced": True | False | None, "statement": "...", "short": "..."}``
+    (:meth:`genmetrics_nb.util.findings.Verdict.to_dict`), recorded last.
+    Shown as a green "Reproduced", a red "Not reproduced", or (``None``: the
+    question does not apply) a grey line, each with the short statement (at
+    most about two lines; the statement cut at a word when there is no
+    ``short``). The full statement stays in the report and in the line's
+    tooltip; the page header counts the verdicts.
 
 Labels come from the key (``"fid_same_class"`` -> "FID same class"; known
 metric names are written as acronyms). A metric result shows as
 ``value ± std``, or ``value (95% CI low-high)`` for a bootstrap interval.
-Numbers keep four significant digits; ``"inf"`` and ``"nan"`` (how
-``gm.record`` writes non-finite floats) show as ∞ and NaN. Every string
+Numbers are written by :func:`genmetrics_nb.util.format.fmt_number` (four significant digits; ``"inf"`` and ``"nan"`` (how
+``gm.record`` writes non-finite floats) show as ∞ and NaN). Every string
 taken from a ``results.json`` is HTML-escaped.
 """
 from __future__ import annotations
@@ -43,6 +46,8 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+from genmetrics_nb.util.findings import shorten
+from genmetrics_nb.util.format import fmt_number
 from genmetrics_nb.util.io import atomic_write, atomic_write_text, remove_quietly
 
 __all__ = [
@@ -92,31 +97,8 @@ def label(key: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def format_number(value, digits: int = 4) -> str:
-    """A number as short text: ``digits`` significant digits, no exponent between 1e-3 and 1e9.
-
-    >>> format_number(57.123456), format_number(0.000012345), format_number(123456.7)
-    ('57.12', '1.23e-05', '123,457')
-    >>> format_number("inf"), format_number(1000), format_number(True)
-    ('∞', '1000', 'yes')
-    """
-    if isinstance(value, str):
-        return _NONFINITE.get(value, value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}" if abs(value) >= 10_000 else str(value)
-    v = float(value)
-    if not math.isfinite(v):
-        return "NaN" if math.isnan(v) else ("∞" if v > 0 else "-∞")
-    a = abs(v)
-    if a == 0:
-        return "0"
-    if a < 1e-3 or a >= 1e9:
-        return f"{v:.{max(digits - 1, 1)}g}"
-    if a >= 10 ** digits:
-        return f"{v:,.0f}"
-    return f"{v:.{digits}g}"
+#: The one number formatter (:func:`genmetrics_nb.util.format.fmt_number`), under its old name here.
+format_number = fmt_number
 
 
 def _is_number(value) -> bool:
@@ -132,25 +114,25 @@ def _format_value(value, *, chosen: bool) -> str | None:
     short strings and booleans are shown too.
     """
     if _is_number(value):
-        return format_number(value)
+        return fmt_number(value)
     if isinstance(value, dict) and _is_number(value.get("value")):
-        text = format_number(value["value"])
+        text = fmt_number(value["value"])
         low, high, std, ci = value.get("low"), value.get("high"), value.get("std"), value.get("ci")
         if _is_number(low) and _is_number(high):
             if isinstance(ci, (int, float)) and not isinstance(ci, bool) and 0 < ci < 1:
-                return f"{text} ({ci * 100:g}% CI {format_number(low)}–{format_number(high)})"
-            return f"{text} [{format_number(low)}, {format_number(high)}]"
+                return f"{text} ({ci * 100:g}% CI {fmt_number(low)}–{fmt_number(high)})"
+            return f"{text} [{fmt_number(low)}, {fmt_number(high)}]"
         if _is_number(std):
-            return f"{text} ± {format_number(std, 2)}"
+            return f"{text} ± {fmt_number(std, 2)}"
         return text
     if not chosen:
         return None
     if isinstance(value, bool):
-        return format_number(value)
+        return fmt_number(value)
     if isinstance(value, str) and len(value) <= 40:
         return value
     if isinstance(value, list) and 0 < len(value) <= 4 and all(_is_number(v) for v in value):
-        return ", ".join(format_number(v) for v in value)
+        return ", ".join(fmt_number(v) for v in value)
     return None
 
 
@@ -208,27 +190,33 @@ def headline(metrics: dict) -> list[tuple[str, str]]:
     return out
 
 
-def verdict(metrics: dict) -> tuple[str, str, str] | None:
-    """(css class, label, statement) of a recorded ``"verdict"``, or None when there is none.
+def verdict(metrics: dict) -> tuple[str, str, str, str] | None:
+    """(css class, label, short statement, full statement) of a recorded ``"verdict"``, or None.
+
+    The short statement is the verdict's ``"short"`` when it has one, else its
+    statement cut at a word to about two lines
+    (:func:`~genmetrics_nb.util.findings.shorten`).
 
     >>> verdict({"verdict": {"reproduced": False, "statement": "FID same > different"}})
-    ('not-reproduced', 'Not reproduced', 'FID same > different')
+    ('not-reproduced', 'Not reproduced', 'FID same > different', 'FID same > different')
     """
     v = metrics.get("verdict") if isinstance(metrics, dict) else None
     if v is None:
         return None
+    short = None
     if isinstance(v, dict):
-        reproduced, statement = v.get("reproduced"), v.get("statement")
+        reproduced, statement, short = v.get("reproduced"), v.get("statement"), v.get("short")
     elif isinstance(v, bool):
         reproduced, statement = v, None
     else:
         reproduced, statement = None, v
     statement = "" if statement is None else str(statement)
+    short = shorten(short if isinstance(short, str) and short else statement)
     if reproduced is True:
-        return "reproduced", "Reproduced", statement
+        return "reproduced", "Reproduced", short, statement
     if reproduced is False:
-        return "not-reproduced", "Not reproduced", statement
-    return "not-applicable", "Verdict", statement
+        return "not-reproduced", "Not reproduced", short, statement
+    return "not-applicable", "Verdict", short, statement
 
 
 # ----------------------------------------------------------------------- thumbnails
@@ -307,7 +295,8 @@ h2 a:hover { text-decoration: underline; }
 .status.interrupted, .status.unknown { color: #9a6700; border-color: #bf8700; background: #fff8c5; }
 .meta { color: #59636e; font-size: .85em; margin: 0 0 .5em 0; }
 .meta a { color: #59636e; }
-.verdict { margin: .4em 0; padding: .3em .6em; border-left: 4px solid; border-radius: 2px; font-size: .92em; }
+.verdict { margin: .4em 0; padding: .3em .6em; border-left: 4px solid; border-radius: 2px; font-size: .92em;
+           display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; }
 .verdict b { margin-right: .4em; }
 .verdict.reproduced { color: #1a7f37; border-color: #1a7f37; background: #f0fff4; }
 .verdict.not-reproduced { color: #cf222e; border-color: #cf222e; background: #fff5f5; }
@@ -374,8 +363,9 @@ def _row(folder: Path, res: dict) -> tuple[str, str, str | None]:
     v = verdict(metrics)
     verdict_html = ""
     if v is not None:
-        cls, title, statement = v
-        verdict_html = f"<div class='verdict {cls}'><b>{_esc(title)}</b>{_esc(statement)}</div>"
+        cls, title, short, statement = v
+        more = f" title='{_esc(statement)}'" if statement != short else ""
+        verdict_html = f"<div class='verdict {cls}'{more}><b>{_esc(title)}</b>{_esc(short)}</div>"
     error = f"<div class='error'>{_esc(res['error'])}</div>" if res.get("error") else ""
 
     numbers = headline(metrics)

@@ -11,8 +11,11 @@ For each notebook ``notebooks/<name>.ipynb`` the runner writes::
 
 Each notebook runs in its own process group with a wall-clock timeout, so a
 notebook that hangs is stopped, marked ``timeout``, and the others still run.
-Ctrl-C stops the running notebook, marks it ``interrupted`` (keeping what it
-had recorded, its executed notebook and the index) and then raises
+Each kernel prints a warning as one plain line, once
+(:mod:`genmetrics_nb.report.kernel_warnings`, installed by an IPython
+startup file in a private ``$IPYTHONDIR``). Ctrl-C stops the running
+notebook, marks it ``interrupted`` (keeping what it had recorded, its
+executed notebook and the index) and then raises
 :class:`NotebookInterrupted`, a ``KeyboardInterrupt``.
 """
 from __future__ import annotations
@@ -22,6 +25,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +34,7 @@ import time
 from pathlib import Path
 
 from genmetrics_nb.plots.core import REPORT_DIR_ENV
+from genmetrics_nb.report.kernel_warnings import STARTUP as KERNEL_STARTUP
 from genmetrics_nb.report.params import check_parameters, read_parameters
 from genmetrics_nb.report.record import RECORDS_ENV, to_jsonable
 
@@ -270,6 +275,12 @@ def run_notebook(
         yaml.safe_dump(values, fh)
         params_file = fh.name
     env = dict(os.environ)
+    # the kernel's IPython starts with kernel_warnings.install(): each warning one plain line, once
+    ipython_dir = Path(tempfile.mkdtemp(prefix="genmetrics-ipython-"))
+    startup = ipython_dir / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-genmetrics-warnings.py").write_text(KERNEL_STARTUP)
+    env["IPYTHONDIR"] = str(ipython_dir)
     env[RECORDS_ENV] = str(records)
     env[REPORT_DIR_ENV] = str(folder)
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -302,6 +313,7 @@ def run_notebook(
         status, error = "interrupted", "interrupted (Ctrl-C); the numbers recorded before it are kept"
     finally:
         os.unlink(params_file)
+        shutil.rmtree(ipython_dir, ignore_errors=True)
     wall = time.perf_counter() - t0
     (folder / "papermill.log").write_text(log or "")
     _write_html(out_nb, html, fallback_error=error, stopped=error if status in ("timeout", "interrupted") else None)

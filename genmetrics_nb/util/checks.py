@@ -15,6 +15,7 @@ import numpy as np
 __all__ = [
     "as_feature_tensor",
     "check_choice",
+    "check_classes",
     "check_int",
     "check_uint8_images",
     "check_probability",
@@ -194,3 +195,18 @@ def check_same_dim(a, b, *, name_a: str, name_b: str) -> int:
         )
     return int(a.shape[1])
 
+
+
+def check_classes(classes, n_classes: int, *, name="classes") -> list[int]:
+    """``classes`` as a list of distinct class indices in ``0..n_classes - 1`` (``None``: all of them)."""
+    if classes is None:
+        return list(range(n_classes))
+    out = []
+    for c in classes:
+        c = check_int(c, name=f"{name}[i]", hint=f"{name} holds class indices in 0..{n_classes - 1}")
+        if not 0 <= c < n_classes:
+            raise ValueError(f"{name} must hold class indices in 0..{n_classes - 1}, got {c!r}")
+        out.append(c)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name} lists a class twice: {out}")
+    return out

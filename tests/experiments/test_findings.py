@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import genmetrics_nb as gm
-from genmetrics_nb.experiments.findings import check, not_testable, verdict_from_checks
+from genmetrics_nb.util.findings import check, not_testable, verdict_from_checks
 from genmetrics_nb.report.runner import NOTEBOOK_DIR
 
 NOTEBOOKS = sorted(p.stem for p in NOTEBOOK_DIR.glob("*.ipynb") if p.stem != "evaluate")
@@ -179,7 +179,7 @@ def test_lpips_verdict():
 
 # ----------------------------------------------------------------------------- generator notebooks
 def _generator_sweep(rows, summary=None, settings=None):
-    from genmetrics_nb.experiments.generator_sweeps import SweepResult
+    from genmetrics_nb.suites.generator_sweeps import SweepResult
 
     return SweepResult(pd.DataFrame(rows), {}, settings or {}, summary or {"final_checkpoint": "b"})
 
@@ -251,10 +251,12 @@ def test_iou_dice_verdict():
 def test_module_doctests():
     import doctest
 
-    from genmetrics_nb.experiments import findings
+    from genmetrics_nb.util import findings, format, results
     from genmetrics_nb.metrics.distribution import bootstrap
 
     assert doctest.testmod(findings).failed == 0
+    assert doctest.testmod(format).failed == 0
+    assert doctest.testmod(results).failed == 0
     assert doctest.testmod(bootstrap).failed == 0
 
 
@@ -271,3 +273,100 @@ def test_experiment_results_display_compactly():
         text, page = repr(obj), obj._repr_html_()
         assert len(text) < 200 and "array(" not in text and "rows=" not in text, text
         assert ("<table" in page or "<pre>" in page) and "array(" not in page
+
+
+def test_story_results_follow_one_protocol():
+    """Every ported result: to_dict() is its summary (JSON-ready), str() one line, HTML a table of `table`."""
+    from genmetrics_nb.experiments.fcn_score import BlurSweep
+    from genmetrics_nb.experiments.fid import RangePitfall
+    from genmetrics_nb.experiments.iou_dice import ClassScoreTable, SeedSpread, VariantOrdering
+    from genmetrics_nb.experiments.lpips import TwoAFC
+    from genmetrics_nb.util.results import StoryResult
+
+    res = tuple(SimpleNamespace(pixel_accuracy=a, foreground_pixel_accuracy=a / 2, mean_iou=a / 3) for a in (1, .5))
+    blur = BlurSweep((1, 9), res, None, "s", 4, np.zeros((2, 3, 8, 8)), np.zeros((2, 8, 8)))
+    objs = [_pr(), _is_experiment([2.3, 2.7], [(1, 3.3), (2, 3.2)]), _same_diff(), _matrix(np.eye(3) + 1),
+            _generator_sweep([{"checkpoint": "b", "psi": 1.0, "ppl": 1.0}]), blur,
+            RangePitfall(12.5, 250.0, 100, "values outside 0..255"),
+            ClassScoreTable(("a", "b"), ("M",), ((0.5, float("nan")),), ((0.6, float("nan")),), (0.5,), (0.6,)),
+            VariantOrdering(("x", "y"), ("x", "y"), ("y", "x"), True, False, "x > y by IoU only"),
+            SeedSpread(("M",), ((0, 1),), ((0.4, 0.5),), "test scenes"),
+            TwoAFC(None, None, None, ("blur 3", "noise 5"), {"psnr": (30.0, 25.0)}, {"psnr": 0}, "d")]
+    for obj in objs:
+        assert isinstance(obj, StoryResult), type(obj)
+        d = obj.to_dict()
+        assert d == dict(obj.summary) or isinstance(obj, type(objs[4]))  # a sweep adds its settings
+        json.dumps(gm.report.record.to_jsonable(d))
+        assert "\n" not in str(obj) or type(obj).__name__ in ("RangePitfall", "ClassScoreTable", "SeedSpread",
+                                                                "BlurSweep")  # printed listings
+        page = obj._repr_html_()
+        assert "<table" in page and "array(" not in page and len(page) < 20000, type(obj)
+    assert blur.to_dict()["mean_iou_vs_real"] == pytest.approx([1 / 3, 0.5 / 3])
+    assert list(blur.table.columns) == ["kernel", "pixel_accuracy_vs_real", "foreground_pixel_accuracy_vs_real",
+                                        "mean_iou_vs_real"]
+
+
+def test_fcn_score_records_keep_the_notebooks_keys():
+    from genmetrics_nb.experiments.fcn_score import BlurSweep, fcn_score_records
+
+    res = tuple(SimpleNamespace(pixel_accuracy=a, foreground_pixel_accuracy=None, mean_iou=a / 3) for a in (1, .5))
+    truth = tuple(SimpleNamespace(pixel_accuracy=a, foreground_pixel_accuracy=a, mean_iou=a / 4) for a in (.8, .4))
+    sweep = BlurSweep((1, 9), res, truth, "s", 4, np.zeros((2, 3, 8, 8)), np.zeros((2, 8, 8)))
+    photo = BlurSweep((1, 9), res, None, "p", 1, np.zeros((2, 3, 8, 8)), np.zeros((2, 8, 8)))
+    out = fcn_score_records(sweep, photograph=photo)
+    assert list(out) == ["kernels", "pixel_accuracy_vs_real", "foreground_pixel_accuracy_vs_real", "mean_iou_vs_real",
+                         "pixel_accuracy_vs_truth", "foreground_pixel_accuracy_vs_truth", "mean_iou_vs_truth",
+                         "segmenter_mean_iou_on_real", "sweep", "photo_pixel_accuracy_vs_real",
+                         "photo_mean_iou_vs_real", "photo_sweep"]
+    assert out["segmenter_mean_iou_on_real"] == 0.2 and np.isnan(out["foreground_pixel_accuracy_vs_real"][0])
+    assert list(fcn_score_records(photo)) == ["kernels", "pixel_accuracy_vs_real",
+                                              "foreground_pixel_accuracy_vs_real", "mean_iou_vs_real", "sweep"]
+
+
+def test_short_verdict_fits_two_lines():
+    long = verdict_from_checks("a finding", [check("x " * 60, True), check("y " * 100, False)])
+    assert len(long.statement) > 200 and long.short.startswith("a finding: 1 of 2 checks held; fails: y y")
+    assert len(long.short) <= 200 and long.short.endswith("…")
+    brief = verdict_from_checks("a finding", [check("x " * 60, True)], short="x held.")
+    assert brief.short == "x held." and brief.to_dict()["short"] == "x held."
+    small = verdict_from_checks("a", [check("b 1 < c 2", True)])
+    assert small.short == small.statement
+    assert not_testable("a", "no data " * 40).short.endswith("…")
+
+
+def test_experiments_exports_every_name_the_notebooks_use():
+    from genmetrics_nb import experiments
+
+    used = set()
+    for path in NOTEBOOK_DIR.glob("*.ipynb"):
+        used |= set(re.findall(r"gm\.experiments\.([A-Za-z_]\w*)", path.read_text(encoding="utf-8")))
+    assert used and used <= set(experiments._EXPORTS), used - set(experiments._EXPORTS)
+    for name in sorted(experiments._EXPORTS):  # each entry names a real attribute of its module
+        assert getattr(experiments, name) is not None, name
+    with pytest.raises(AttributeError, match="no experiment 'nope'"):
+        experiments.nope
+
+
+def test_experiments_holds_one_story_per_notebook():
+    """experiments/ keeps only what tells one notebook's story; shared machinery sits lower."""
+    from pathlib import Path
+
+    from genmetrics_nb import experiments
+
+    modules = {p.stem for p in Path(experiments.__file__).parent.glob("*.py")} - {"__init__"}
+    notebooks = {p.stem for p in NOTEBOOK_DIR.glob("*.ipynb")}
+    # evaluate_sets and the common shim go with evaluate's move to suites/
+    assert modules - notebooks <= {"common", "evaluate_sets"}, modules - notebooks
+
+
+@pytest.mark.parametrize("name", ["lpips", "linear_separability", "parity", "stylegan2_metrics"])
+def test_notebooks_that_record_only_tables_name_their_headline(name):
+    """These record dicts and tables only: without a named headline the index would show no number."""
+    from genmetrics_nb.report.index import headline
+
+    nb = nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    found = re.search(r'gm\.record\("headline", (\{.*?\})\)', source, re.S)
+    assert found, name
+    keys = re.findall(r'"([\w.]+)": "', found.group(1))
+    assert keys and headline({"headline": dict.fromkeys(keys, "")})  # each key is a dotted path

@@ -17,6 +17,7 @@ import pytest
 
 import genmetrics_nb as gm
 from genmetrics_nb.experiments import parity as P
+from genmetrics_nb.testing import peers
 from genmetrics_nb.report.runner import NOTEBOOK_DIR, run_notebook
 
 
@@ -53,20 +54,42 @@ def test_tolerance_fails_on_a_wrong_resize(tmp_path, monkeypatch):
     def bilinear(x, size):
         return torch.nn.functional.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
 
-    real, fake = P._images(16, 0)
-    ctx = P._Context(real, fake, Path(tmp_path), "cpu")
-    assert P._clean_resize(ctx).ok  # the right protocol is within
+    real, fake = peers.peer_images(16, 0)
+    ctx = peers.Context(real, fake, Path(tmp_path), "cpu")
+    assert peers._clean_resize(ctx).ok  # the right protocol is within
     monkeypatch.setattr(resize, "pil_bicubic_resize", bilinear)
-    wrong = P._clean_resize(ctx)
+    wrong = peers._clean_resize(ctx)
     assert not wrong.ok and wrong.max_rel_diff > 100 * wrong.tolerance
 
 
 def test_nan_counts_only_when_both_sides_have_it():
-    assert P._rel([1.0, np.nan], [1.0, np.nan]) == 0.0
-    assert np.isnan(P._rel([1.0, 2.0], [1.0, np.nan]))
-    assert not P._row("x", "peer", [1.0, 2.0], [1.0, np.nan], 1e-3, "").ok
-    assert not P._row("x", "peer", [1.0, np.nan], [1.0, 2.0], 1e-3, "").ok
-    assert P._rel([1.0, 2.0], [1.0, 2.0 + 2e-6]) == pytest.approx(2e-6 / (2.0 + 2e-6), rel=1e-9)
+    assert peers.relative_difference([1.0, np.nan], [1.0, np.nan]) == 0.0
+    assert np.isnan(peers.relative_difference([1.0, 2.0], [1.0, np.nan]))
+    assert not peers.parity_row("x", "peer", [1.0, 2.0], [1.0, np.nan], 1e-3, "", compared="x").ok
+    assert not peers.parity_row("x", "peer", [1.0, np.nan], [1.0, 2.0], 1e-3, "", compared="x").ok
+    assert peers.relative_difference([1.0, 2.0], [1.0, 2.0 + 2e-6]) == pytest.approx(2e-6 / (2.0 + 2e-6), rel=1e-9)
+
+
+def test_a_row_shows_its_mean_or_first_value_and_both_differences():
+    row = peers.parity_row("x", "peer", [1.0, 3.0], [1.0, 3.5], 1.0, "", compared="mean", shown="mean")
+    assert (row.ours, row.theirs) == (2.0, 2.25)  # arithmetic means of the two sides
+    assert row.max_abs_diff == 0.5 and row.max_rel_diff == pytest.approx(0.5 / 3.5)
+    first = peers.parity_row("x", "peer", [1.0, 3.0], [1.0, 3.5], 1.0, "", compared="first")
+    assert (first.ours, first.theirs) == (1.0, 1.0)
+    with pytest.raises(ValueError, match="shown must be"):
+        peers.parity_row("x", "peer", [1.0], [1.0], 1.0, "", compared="x", shown="median")
+
+
+def test_table_and_verdict_say_what_is_compared():
+    rows = (peers.parity_row("A (x)", "p", [1.0], [1.0 + 1e-7], 1e-6, "", compared="FID"),
+            peers.parity_row("B", "q", [2.0, 4.0], [2.0, 4.1], 1e-6, "", compared="mean SSIM", shown="mean"))
+    table = P.ParityTable(rows, "random", 8)
+    page = table._repr_html_()
+    assert "the value columns show" in page and "mean SSIM" in page and "3.05" in page
+    d = table.to_dict()
+    assert d["within_tolerance"] == "1 of 2" and d["largest_relative_difference"] == pytest.approx(0.1 / 4.1)
+    v = P.parity_verdict(table)
+    assert v.reproduced is False and v.short.startswith("1 of 2 protocols") and len(v.short) <= 200
 
 
 def test_unknown_row_is_refused():
@@ -85,6 +108,7 @@ def test_parity_notebook_smoke(tmp_path, monkeypatch):
     m = run.results["metrics"]
     assert m["verdict"]["reproduced"] is True, m["verdict"]["statement"]
     assert [r["within"] for r in m["parity"]["rows"]] == [True, True, True]
+    assert m["parity"]["within_tolerance"] == "3 of 3"
     assert m["parity"]["n"] == 48
     assert run.results["figures"] == ["parity.png"]
     assert gm.experiments.parity_table is P.parity_table

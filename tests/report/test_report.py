@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import re
 import subprocess
 import sys
 import time
@@ -227,6 +228,21 @@ def test_index_shows_each_verdict_with_its_colour_and_counts_them(tmp_path):
     assert "<b>3</b> ok, <b>1</b> interrupted" in page and "<span class='status interrupted'>" in page
 
 
+def test_index_shows_a_verdict_in_two_lines_and_keeps_the_statement_in_the_tooltip(tmp_path):
+    from genmetrics_nb.util.findings import check, verdict_from_checks
+
+    long = verdict_from_checks("every protocol agrees", [check(f"protocol {i} within " + "x" * 40, True)
+                                                         for i in range(11)], short="11 of 11 agree.")
+    _report(tmp_path, "a", {"verdict": long.to_dict()})
+    paragraph = "The score falls. " + "It falls at every kernel and the segmenter is good. " * 12
+    _report(tmp_path, "b", {"verdict": {"reproduced": False, "statement": paragraph}})  # no "short": cut
+    page = write_index(tmp_path).read_text()
+    assert "<b>Reproduced</b>11 of 11 agree.</div>" in page and "protocol 10 within" in page  # in the title
+    shown = re.search(r"<b>Not reproduced</b>([^<]*)</div>", page).group(1)
+    assert len(shown) <= 200 and shown.endswith("…") and shown.startswith("The score falls.")
+    assert "-webkit-line-clamp: 2" in page
+
+
 def test_index_escapes_every_string_from_results_json(tmp_path):
     evil = "<script>alert(1)</script>'\""
     _report(
@@ -269,3 +285,36 @@ def test_ctrl_c_marks_the_report_interrupted_and_keeps_what_it_recorded(tmp_path
     assert "Stopped:" in run.html_path.read_text()
     assert not (tmp_path / "out" / "later").exists()  # Ctrl-C stops the whole run
     assert "<span class='status interrupted'>" in (tmp_path / "out" / "index.html").read_text()
+
+
+def test_warnings_in_a_report_are_one_plain_line_once(monkeypatch):
+    """What the runner's kernels print for a warning: no temporary cell file, no class name, no repeats."""
+    import warnings
+
+    from genmetrics_nb.metrics.distribution.frechet import SingularCovarianceWarning
+    from genmetrics_nb.report import kernel_warnings as kw
+
+    assert doctest.testmod(kw).failed == 0
+    monkeypatch.setattr(kw, "_SEEN", set())
+    out = kw.plain_warning("n = 48 samples\n  <= 2048 dimensions", SingularCovarianceWarning,
+                           "/tmp/ipykernel_81/2731.py", 3)
+    assert out == "Warning (singular covariance): n = 48 samples <= 2048 dimensions"
+    # the package's own category once, whatever its numbers; others once per message
+    assert kw.plain_warning("n = 20 samples", SingularCovarianceWarning) is None
+    assert kw.plain_warning("a", UserWarning) == "Warning (user): a"
+    assert kw.plain_warning("a", UserWarning) is None and kw.plain_warning("b", UserWarning)
+    # a peer's deprecation is not shown; one raised in this package is
+    assert kw.plain_warning("'pretrained' is deprecated", DeprecationWarning, "/site-packages/torchvision/x.py") is None
+    assert kw.plain_warning("old", FutureWarning, kw._PACKAGE + "/metrics/x.py") == "Warning (future): old"
+    with warnings.catch_warnings():
+        kw.install()
+        import io
+        import sys
+
+        err = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", err)
+        warnings.warn("n = 5 samples", SingularCovarianceWarning)  # already seen above: not again
+        warnings.warn("c", RuntimeWarning)
+        warnings.warn("c", RuntimeWarning)
+    assert err.getvalue() == "Warning (runtime): c\n"
+    assert "install()" in kw.STARTUP

@@ -10,7 +10,7 @@ import numpy as np
 from genmetrics_nb.metrics.result import Result
 from genmetrics_nb.util.checks import as_feature_tensor, check_int, check_probability, is_torch
 
-__all__ = ["BootstrapResult", "Interval", "bootstrap", "interval_label", "METRICS", "METHODS"]
+__all__ = ["BootstrapResult", "Interval", "bootstrap", "interval_label", "METRICS", "METHODS", "INTERVAL_METHOD"]
 
 #: Metrics that :func:`bootstrap` knows by name (``bootstrap("fid", real, fake)``).
 METRICS = ("fid", "kid", "precision_recall", "density_coverage", "inception_score")
@@ -21,6 +21,11 @@ METHODS = {
     "percentile": "percentile bootstrap",
     "basic": "basic bootstrap",
 }
+
+#: The interval the notebooks and the evaluate report print beside a number: the bootstrap's
+#: spread at this n, centred on the estimate (it always contains it). A small-sample bias is
+#: shown apart (e.g. the same-class FID at the same n), not folded into the interval.
+INTERVAL_METHOD = "centred-percentile"
 
 
 def interval_label(method: str, ci: float = 0.95, n_boot: int | None = None) -> str:

@@ -1,4 +1,4 @@
-"""The verdict a notebook ends with: did the document's finding reproduce, and on which numbers.
+"""The one verdict type: did a document's finding reproduce, and on which numbers.
 
 Every notebook's experiment module has a ``<notebook>_verdict(...)`` function
 that reads the notebook's results, checks the finding the notebook is about,
@@ -7,6 +7,11 @@ and returns a :class:`Verdict`. The notebook records it last
 short coloured paragraph. A finding the setting cannot test (it needs data,
 weights or sample sizes the run does not have) gives ``reproduced=None`` and a
 statement saying why.
+
+It lives at the bottom of the layers (it imports nothing of the package) so
+that every story and every suite (the evaluate report's verdict too) speaks
+the same type, and the report index reads one shape:
+``{"reproduced", "statement", "short", ...}``.
 """
 from __future__ import annotations
 
@@ -14,7 +19,10 @@ import dataclasses
 import html
 import math
 
-__all__ = ["Check", "Verdict", "check", "verdict_from_checks", "not_testable", "relation"]
+__all__ = ["Check", "Verdict", "check", "verdict_from_checks", "not_testable", "relation", "shorten", "SHORT_CHARS"]
+
+#: The longest short statement (about two lines of the report index).
+SHORT_CHARS = 200
 
 
 def relation(a: float, b: float) -> str:
@@ -67,6 +75,9 @@ class Verdict:
     note : str
         What the checks cannot say (a caveat, a reason for a failure), part
         of the statement too.
+    brief : str
+        A statement of at most about two lines, when the maker wrote one;
+        :attr:`short` falls back on the statement or on a count of checks.
     """
 
     finding: str
@@ -75,6 +86,32 @@ class Verdict:
     checks: tuple = ()
     reason: str = ""
     note: str = ""
+    brief: str = ""
+
+    @property
+    def short(self) -> str:
+        """The verdict in at most :data:`SHORT_CHARS` characters: what the report index shows.
+
+        ``brief`` when given; else the statement when it is short enough;
+        else the finding with how many checks held (and the first that
+        failed); else the statement's first sentence, cut at a word.
+
+        >>> v = verdict_from_checks("a is below b", [check("a 1 < b 2", True)] * 30)
+        >>> v.short
+        'a is below b: all 30 checks held.'
+        """
+        if self.brief:
+            return shorten(self.brief)
+        if len(self.statement) <= SHORT_CHARS:
+            return self.statement
+        if self.checks and self.reproduced is not None:
+            held = sum(c.held for c in self.checks)
+            if held == len(self.checks):
+                return shorten(f"{self.finding}: all {held} checks held.")
+            failed = next(c.text.strip() for c in self.checks if not c.held)
+            return shorten(f"{self.finding}: {held} of {len(self.checks)} checks held; fails: {failed}.")
+        first = self.statement.split(". ", 1)[0]
+        return shorten(first if first.endswith(".") else first + ".")
 
     @property
     def label(self) -> str:
@@ -85,8 +122,8 @@ class Verdict:
 
     def to_dict(self) -> dict:
         """``reproduced`` and ``statement`` first (what the index reads), then the finding and checks."""
-        return {"reproduced": self.reproduced, "statement": self.statement, "finding": self.finding,
-                "checks": [c.to_dict() for c in self.checks]}
+        return {"reproduced": self.reproduced, "statement": self.statement, "short": self.short,
+                "finding": self.finding, "checks": [c.to_dict() for c in self.checks]}
 
     def __str__(self) -> str:
         return f"{self.label}: {self.statement}"
@@ -107,8 +144,23 @@ class Verdict:
                 f"{note}</div>")
 
 
-def verdict_from_checks(finding: str, checks, *, note: str = "") -> Verdict:
+def shorten(text: str, limit: int = SHORT_CHARS) -> str:
+    """``text`` on one line, cut at a word to at most ``limit`` characters, with an ellipsis when cut.
+
+    >>> shorten("one two three", 9)
+    'one two…'
+    """
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    return text[:limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def verdict_from_checks(finding: str, checks, *, note: str = "", short: str = "") -> Verdict:
     """Reproduced when every check held; the statement lists each check's numbers, then ``note``.
+
+    ``short`` is the verdict in at most two lines for the report index
+    (default: :attr:`Verdict.short`'s fallback).
 
     Examples
     --------
@@ -122,7 +174,7 @@ def verdict_from_checks(finding: str, checks, *, note: str = "") -> Verdict:
     held = all(c.held for c in checks)
     parts = [c.text + ("" if c.held or held else " (fails)") for c in checks]
     statement = f"{finding}: " + "; ".join(parts) + "." + (f" {note}" if note else "")
-    return Verdict(finding, held, statement, checks, note=note)
+    return Verdict(finding, held, statement, checks, note=note, brief=short)
 
 
 def not_testable(finding: str, reason: str, checks=()) -> Verdict:

@@ -1,13 +1,21 @@
-"""What the generator notebooks share: loading checkpoints, sweeping truncation, the sweep result."""
+"""What the generator notebooks share: loading checkpoints, sweeping truncation, the sweep result.
+
+The ppl, linear_separability and stylegan2_metrics notebooks sweep the
+shipped StyleGAN snapshots (and truncation psi); this module loads them and
+holds the result type their sweeps return. It serves several stories, so it
+sits below ``experiments``.
+"""
 from __future__ import annotations
 
 import dataclasses
+
+from genmetrics_nb.util.results import StoryResult
 
 __all__ = ["DISTANCE_NETS", "SweepResult", "by_key", "final_name", "iteration_of", "load_generators", "psi_runs"]
 
 
 @dataclasses.dataclass(frozen=True)
-class SweepResult:
+class SweepResult(StoryResult):
     """A sweep's table, some samples, and its settings.
 
     Attributes
@@ -33,14 +41,11 @@ class SweepResult:
     details: dict = dataclasses.field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
-        return {"table": self.table.to_dict(orient="records"), "settings": self.settings,
-                "summary": self.summary}
+        """The summary, and the settings that produced it."""
+        return {**self.summary, "settings": self.settings}
 
     def __repr__(self) -> str:
         return f"SweepResult({len(self.table)} rows: {', '.join(map(str, self.table.columns))})"
-
-    def _repr_html_(self) -> str:
-        return self.table._repr_html_()
 
 
 def by_key(sub, key, col):

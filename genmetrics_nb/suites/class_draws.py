@@ -1,14 +1,45 @@
-"""Features per class, extracted once and shared by the distribution notebooks (``gm.experiments.class_features``)."""
+"""Features per class, extracted once and shared by the distribution notebooks (``gm.experiments.class_features``).
+
+The fid, inception_score and precision_recall notebooks draw disjoint sets
+of one class or of several from a labelled dataset; this module extracts
+each class's images in a seeded order once (the feature engine caches them)
+and hands out rows. It serves several stories, so it sits below
+``experiments``.
+"""
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
 
-from genmetrics_nb.experiments.common import check_classes, load_labeled
-from genmetrics_nb.util.checks import check_int
+from genmetrics_nb.util.checks import check_classes, check_int
 
-__all__ = ["ClassFeatures", "class_features"]
+__all__ = ["ClassFeatures", "class_features", "load_labeled"]
+
+
+def load_labeled(data):
+    """Labelled images and a description of where they came from.
+
+    ``data`` is anything :func:`genmetrics_nb.sources.resolve` reads as
+    labelled images: a registered dataset name (``"fashion-mnist:test"``,
+    ``"cifar10:train"``), a folder with one subfolder per class (e.g. CIFAR-10
+    written as PNGs; its images must share one size), ``gm.image_folder(...)``,
+    or ``LabeledImages``.
+    """
+    import os
+
+    from genmetrics_nb.datasets.common import LabeledImages
+    from genmetrics_nb.sources import ImageSource, resolve
+
+    src = resolve(data, name="dataset")
+    if not isinstance(src, ImageSource) or src.labels is None:
+        raise ValueError(
+            f"dataset={data!r} holds no class labels; pass a dataset name such as 'fashion-mnist:test', a folder "
+            "with one subfolder per class, or LabeledImages"
+        )
+    where = os.path.abspath(data) if isinstance(data, (str, os.PathLike)) and os.path.isdir(data) else (
+        data if isinstance(data, str) else None)
+    return LabeledImages(src.read_all(), src.labels, list(src.class_names)), where
 
 
 # ----------------------------------------------------------------------------
@@ -94,7 +125,6 @@ def class_features(
     classes=None,
     seed: int = 0,
     offset: int = 0,
-    chunk: int = 100,
     batch_size: int = 64,
     device="auto",
     cache=True,
@@ -118,19 +148,20 @@ def class_features(
     offset : int
         Skip the first ``offset`` images of each class's permutation: row 0 of
         the result is image ``offset`` of the permutation.
-    chunk : int
-        Images per cached extraction; keep it fixed so that later calls reuse
-        the cached chunks.
     batch_size, device, cache, progress
-        Passed to :func:`genmetrics_nb.extract_features`.
+        Passed to :func:`genmetrics_nb.extract_features`, which caches the
+        features of each class's images (``cache=True``: the feature cache
+        folder; a rerun with the same images reads them back).
     transform : callable, optional
-        Applied to every uint8 ``N x 3 x H x W`` chunk before extraction
+        Applied to every uint8 ``N x 3 x H x W`` class set before extraction
         (e.g. :func:`genmetrics_nb.distortions.gaussian_blur`); part of the cache key through the pixels.
 
     Notes
     -----
     Grayscale images are expanded to 3 channels explicitly
-    (``load_images(..., channels=3)``) before they reach the extractor.
+    (``load_images(..., channels=3)``) before they reach the extractor. Each
+    class is one :func:`~genmetrics_nb.extract_features` call on its ``n``
+    images, so the engine's cache (keyed by the pixels) is the only cache.
     """
     from tqdm.auto import tqdm
 
@@ -159,17 +190,14 @@ def class_features(
     feats, indices = {}, {}
     with tqdm(total=total, desc=f"{ext.name} features", unit="img", disable=not progress) as bar:
         for c, n in sorted(want.items()):
-            parts = []
-            for s in range(0, n, chunk):
-                idx = orders[c][s:min(s + chunk, n)]
-                imgs = load_images(ds.images[idx], channels=3)
-                if transform is not None:
-                    imgs = np.ascontiguousarray(transform(np.asarray(imgs)))
-                parts.append(extract_features(np.asarray(imgs), ext, batch_size=batch_size, device=device,
-                                              cache=cache, progress=False))
-                bar.update(len(idx))
-            feats[c] = {o: np.concatenate([p[o] for p in parts]) for o in parts[0]}
-            indices[c] = orders[c][:n]
+            idx = orders[c][:n]
+            imgs = np.asarray(load_images(ds.images[idx], channels=3))
+            if transform is not None:
+                imgs = np.ascontiguousarray(transform(imgs))
+            out = extract_features(imgs, ext, batch_size=batch_size, device=device, cache=cache, progress=False)
+            feats[c] = {o: np.asarray(out[o]) for o in out}
+            indices[c] = idx
+            bar.update(n)
     meta = {"weights_digest": ext.weights_digest, "spec": ext.spec, "dataset": spec, "seed": seed,
             "offset": int(offset),
             "transform": getattr(transform, "__name__", None) if transform is not None else None}
