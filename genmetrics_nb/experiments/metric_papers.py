@@ -23,8 +23,9 @@ import math
 
 import numpy as np
 
-from genmetrics_nb.experiments.common import frame
-from genmetrics_nb.experiments.findings import Check, Verdict, check, not_testable, verdict_from_checks
+from genmetrics_nb.util.findings import Check, Verdict, check, not_testable, verdict_from_checks
+from genmetrics_nb.util.format import fmt_number
+from genmetrics_nb.util.results import StoryResult, frame
 
 __all__ = [
     "PaperSection",
@@ -62,7 +63,7 @@ MNIST_PIXEL_VENDI = (7.68, 5.31, 12.18, 9.97, 11.10, 13.51, 9.06, 9.58, 9.69, 8.
 # the section result
 # ----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
-class PaperSection:
+class PaperSection(StoryResult):
     """One paper's published numbers beside ours.
 
     Attributes
@@ -70,38 +71,37 @@ class PaperSection:
     title : str
     rows : tuple of dict
         One row per number: ``quantity``, ``published``, ``ours`` and, for
-        spreads over seeds, ``sd``, ``low``, ``high`` (mean -/+ 3 SD); ``kind``
-        (``exact``, ``close``, ``shape`` or ``analogue``), ``source`` and
-        ``match`` (whether the published number is matched; None when not compared).
+        spreads, ``sd`` or ``se``, ``low`` and ``high`` (the interval the
+        published number is compared with, see ``caption``); ``kind``
+        (``exact``, ``close``, ``shape`` or ``analogue``), ``match`` (whether
+        the published number is matched; None when not compared) and ``source``.
     checks : tuple of Check
         What this section contributes to the verdict.
     skipped : str
         Why the section's "close" comparisons are left out (empty when compared).
+    caption : str
+        One line under the table: what ``low`` and ``high`` are.
     extra : dict
-        Arrays and results behind the rows (a curve, per-seed values), for plots.
+        Arrays and results behind the rows (curves, per-seed values), for plots.
     """
 
     title: str
     rows: tuple
     checks: tuple = ()
     skipped: str = ""
+    caption: str = ""
     extra: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @property
     def table(self):
         """The rows as a DataFrame."""
-        return frame(list(self.rows))
+        return frame(self.rows)
 
     @property
     def summary(self) -> dict:
-        """Per quantity: published, ours and (for spreads) sd/low/high; then the checks."""
-        out = {}
-        for r in self.rows:
-            out[r["quantity"]] = {k: _plain(v) for k, v in r.items() if k != "quantity"}
-        return out
-
-    def to_dict(self) -> dict:
-        return {"title": self.title, "rows": self.summary, "checks": [c.to_dict() for c in self.checks],
+        """The title, each row by quantity, the checks and why spreads were not compared."""
+        rows = {r["quantity"]: {k: _plain(v) for k, v in r.items() if k != "quantity"} for r in self.rows}
+        return {"title": self.title, "rows": rows, "checks": [c.to_dict() for c in self.checks],
                 "skipped": self.skipped}
 
     def __str__(self) -> str:
@@ -114,17 +114,22 @@ class PaperSection:
     def _repr_html_(self) -> str:
         t = self.table.copy()
         for col in t.columns:
-            if col not in ("quantity", "kind", "source", "match"):
-                t[col] = [_fmt(v) for v in t[col]]
-        if "match" in t.columns:
-            t["match"] = [{True: "yes", False: "NO", None: "not compared"}.get(_none(v), "—") for v in t["match"]]
+            if col == "match":
+                t[col] = [{True: "yes", False: "NO", None: "not compared"}[_none(v)] for v in t[col]]
+            elif col not in ("quantity", "kind", "source"):
+                t[col] = [fmt_number(None if _isnan(v) else v, 6) for v in t[col]]
         body = t.to_html(index=False, border=0, na_rep="—", escape=True)
-        note = f"<p><small>{html.escape(self.skipped)}</small></p>" if self.skipped else ""
+        notes = " ".join(x for x in (self.caption, self.skipped) if x)
+        note = f"<p><small>{html.escape(notes)}</small></p>" if notes else ""
         return f"<b>{html.escape(self.title)}</b>{body}{note}"
 
 
+def _isnan(v) -> bool:
+    return isinstance(v, (float, np.floating)) and math.isnan(v)
+
+
 def _none(v):
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else bool(v)
+    return None if v is None or _isnan(v) else bool(v)
 
 
 def _plain(v):
@@ -133,26 +138,15 @@ def _plain(v):
     return v
 
 
-def _fmt(v) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
-    if isinstance(v, str):
-        return v
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}" if abs(int(v)) >= 10_000 else str(int(v))
-    v = float(v)
-    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e6):
-        return f"{v:.3g}"
-    return f"{v:.6g}"
-
-
 def _row(quantity, published, ours, *, kind, source, match=None, **more) -> dict:
     row = {"quantity": quantity, "published": published, "ours": ours}
     row.update(more)
     row.update({"kind": kind, "match": match, "source": source})
     return row
+
+
+_SPREAD_CAPTION = (f"ours: the mean over seeds; low, high: mean -/+ {SPREAD_SDS:g} SD (sd: the seed-to-seed standard "
+                   "deviation, the spread of one draw); min, max over the seeds.")
 
 
 def _spread_rows(per_seed: dict, published: dict, *, source: str, compared: bool):
@@ -238,7 +232,8 @@ def naeem_lemmas(settings=((1000, 1000, 5), (200, 200, 3), (500, 1000, 5)), *, t
                                  low=mean - z * se, high=mean + z * se, trials=int(trials)))
                 checks.append(check(f"{label}: {mean:.4f} +/- {se:.4f} (SE) vs {expect:.4f}", ok))
     return PaperSection("Naeem et al. 2020: density and coverage of identical distributions", tuple(rows),
-                        tuple(checks), extra={"z": z, "dim": dim})
+                        tuple(checks), caption=f"low, high: the Monte-Carlo mean -/+ {z:g} standard errors (se); "
+                        f"N(0, I) in {dim}-d.", extra={"z": z, "dim": dim})
 
 
 # ----------------------------------------------------------------------------
@@ -280,7 +275,7 @@ def prdc_example(*, n: int = 10_000, dim: int = 1000, k: int = 5, seeds=(0, 1, 2
     skipped = "" if compared else (f"Not compared: run at n = {n:,}, d = {dim}, k = {k}; published at "
                                    "n = 10,000, d = 1000, k = 5 (the spread depends on n).")
     return PaperSection("prdc README: N(0, I) in 1000-d, 10,000 real and 10,000 fake, k = 5", tuple(rows),
-                        tuple(checks), skipped, extra={"per_seed": per_seed, "setting": setting})
+                        tuple(checks), skipped, _SPREAD_CAPTION, extra={"per_seed": per_seed, "setting": setting})
 
 
 # ----------------------------------------------------------------------------
@@ -329,7 +324,7 @@ PRD_MODES_PUBLISHED = {"max F_8": 0.503863, "max F_1/8": 0.984829}
 
 def prd_modes(*, n_modes: int = 10, n_kept: int = 5, n_per_mode: int = 200, dim: int = 10,
               separation: float = 20.0, num_clusters: int | None = None, num_runs: int = 10, seed: int = 0,
-              progress: bool = True) -> PaperSection:
+              curve_kept=(8, 2), progress: bool = True) -> PaperSection:
     """PRD of a reference uniform on ``n_modes`` modes against generated samples on ``n_kept`` of them.
 
     The closed form (Theorem 1 on the two histograms, 1,001 angles) gives
@@ -343,6 +338,8 @@ def prd_modes(*, n_modes: int = 10, n_kept: int = 5, n_per_mode: int = 200, dim:
     equals the closed form (with the paper's 20 clusters a mode is split in
     two at random, and the real/generated shares of each half differ by
     sampling noise). Also real against a second real draw on all modes.
+    ``curve_kept``: more generated mode counts whose closed-form curves the
+    plot shows.
     """
     from genmetrics_nb.metrics.diversity.prd import max_f_beta_pair, prd, prd_from_histograms
 
@@ -379,9 +376,13 @@ def prd_modes(*, n_modes: int = 10, n_kept: int = 5, n_per_mode: int = 200, dim:
         checks.append(check(f"{label}: {ours:.6f} vs closed form {closed:.6f}", ok))
     rows.append(_row(f"max F_8, gm.prd, real vs real ({n_modes} modes)", None, res_same.f_beta, kind="exact",
                      source="for orientation"))
+    closed = {}
+    for kept in sorted({n_modes, n_kept, *curve_kept}, reverse=True):
+        g = np.zeros(n_modes)
+        g[:kept] = 1.0 / kept
+        closed[kept] = prd_from_histograms(g, ref, num_angles=1001)
     return PaperSection("PRD: reference on 10 modes, generated on 5 (Theorem 1)", tuple(rows), tuple(checks),
-                        extra={"curves": (res_modes, res_same),
-                               "labels": (f"{n_modes} vs {n_kept} modes", f"{n_modes} vs {n_modes} modes")})
+                        extra={"result": res_modes, "closed": closed, "n_modes": n_modes, "n_kept": n_kept})
 
 
 # ----------------------------------------------------------------------------
@@ -486,7 +487,7 @@ def top_pr_example(*, n: int = 10_000, dim: int = 64, shift: float = 0.4, alpha:
     skipped = "" if compared else (f"Not compared: run at n = {n:,}, d = {dim}, shift = {shift:g}, alpha = {alpha:g}; "
                                    "published at n = 10,000, d = 64, shift = 0.4, alpha = 0.1.")
     return PaperSection("TopP&R README: N(0, I) against N(0.4, I) in 64-d, 10,000 each, alpha = 0.1", tuple(rows),
-                        tuple(checks), skipped, extra={"per_seed": per_seed, "setting": setting})
+                        tuple(checks), skipped, _SPREAD_CAPTION, extra={"per_seed": per_seed, "setting": setting})
 
 
 # ----------------------------------------------------------------------------
@@ -598,6 +599,16 @@ def metric_papers_verdict(*sections: PaperSection) -> Verdict:
     skipped = [s.title.split(":")[0] for s in sections if s.skipped]
     finding = "The metric papers' published numbers reproduce"
     if skipped and all(c.held for c in checks):
-        return not_testable(finding, f"{', '.join(skipped)} ran below the published sample size, so their "
-                                     "one-draw numbers were not compared", checks)
-    return verdict_from_checks(finding, checks, note=f"Rule: {RULE}.")
+        v = not_testable(finding, f"{', '.join(skipped)} ran below the published sample size, so their "
+                                  "one-draw numbers were not compared", checks)
+        return dataclasses.replace(v, brief=f"Not compared: {', '.join(skipped)} below the published sample size; "
+                                            f"the other {len(checks)} checks held.")
+    n_close = sum(1 for s in sections for r in s.rows if r.get("kind") == "close" and r.get("match") is not None)
+    held = sum(c.held for c in checks)
+    if held == len(checks):
+        short = (f"All {len(checks) - n_close} exact/closed-form numbers match; all {n_close} one-draw published "
+                 f"numbers lie within our seeds' mean ± {SPREAD_SDS:g} SD.")
+    else:
+        failed = next(c.text for c in checks if not c.held)
+        short = f"{held} of {len(checks)} checks held; fails: {failed}."
+    return verdict_from_checks(finding, checks, note=f"Rule: {RULE}.", short=short)

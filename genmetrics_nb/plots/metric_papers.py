@@ -5,7 +5,7 @@ import numpy as np
 
 from genmetrics_nb.plots.core import finish, new_figure
 
-__all__ = ["published_spread", "ct_bandwidth"]
+__all__ = ["published_spread", "ct_bandwidth", "prd_modes_curves"]
 
 
 def published_spread(section, *, name: str = "published_spread"):
@@ -76,5 +76,39 @@ def ct_bandwidth(section, *, name: str = "ct_bandwidth"):
     right.set_ylabel("mean validation log-likelihood")
     lines = ax.get_legend_handles_labels()
     more = right.get_legend_handles_labels()
-    ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left", fontsize=8)
+    ax.legend(lines[0] + more[0], lines[1] + more[1], loc="lower right", fontsize=8)
+    return finish(fig, name)
+
+
+def prd_modes_curves(section, *, name: str = "prd_modes"):
+    """Closed-form PRD curves of a reference on n modes against generated sets on fewer, and gm.prd's.
+
+    Parameters
+    ----------
+    section : genmetrics_nb.experiments.metric_papers.PaperSection
+        The result of :func:`~genmetrics_nb.experiments.metric_papers.prd_modes`.
+    name : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Recall on x, precision on y (limits a little beyond [0, 1] so that
+        curves along the edges show): each closed form as a line, the
+        sample curve of :func:`genmetrics_nb.prd` as dots.
+    """
+    ex = section.extra
+    fig, axes = new_figure(width=4.6, height=4.2)
+    ax = axes[0, 0]
+    for i, (kept, (p, r)) in enumerate(ex["closed"].items()):
+        ax.plot(r, p, color=f"C{i}", linewidth=2, alpha=0.8,
+                label=f"closed form, {kept} of {ex['n_modes']} modes")
+    res = ex["result"]
+    step = max(1, len(res.recall) // 60)
+    ax.plot(res.recall[::step], res.precision[::step], "o", color="k", markersize=3,
+            label=f"gm.prd on samples, {ex['n_kept']} of {ex['n_modes']} modes")
+    ax.set_xlim(-0.03, 1.03)
+    ax.set_ylim(-0.03, 1.05)
+    ax.set_xlabel("recall (β)")
+    ax.set_ylabel("precision (α)")
+    ax.legend(loc="lower left", fontsize=7)
     return finish(fig, name)

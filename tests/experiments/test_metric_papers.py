@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from genmetrics_nb.experiments import metric_papers as mp
-from genmetrics_nb.experiments.findings import check
+from genmetrics_nb.util.findings import check
 
 
 # ----------------------------------------------------------------------------- Lemma 2

@@ -112,3 +112,33 @@ def test_parity_notebook_smoke(tmp_path, monkeypatch):
     assert m["parity"]["n"] == 48
     assert run.results["figures"] == ["parity.png"]
     assert gm.experiments.parity_table is P.parity_table
+
+
+# ----------------------------------------------------------------------------- the diversity rows
+@pytest.mark.reference
+def test_diversity_rows_are_within_tolerance_of_their_peers():
+    """Vendi (vendi-score), sliced Wasserstein (POT) and TopP&R (top-pr), alone on 16 + 16 images."""
+    t = P.parity_table(rows=["vendi", "sliced-wasserstein", "top-pr"], n=16, progress=False)
+    assert t.skipped == () and len(t.rows) == 3
+    for row in t.rows:
+        assert row.ok, f"{row.protocol} vs {row.peer}: {row.max_rel_diff:.2e} > {row.tolerance:.0e}"
+    assert [r.peer.split()[0] for r in t.rows] == ["vendi-score", "POT", "top-pr"]
+
+
+def test_diversity_tolerances_fail_on_a_wrong_detail():
+    """Another projection seed (SW) or order q (Vendi) is far outside the rows' 1e-9 tolerance."""
+    import ot
+    from sklearn.preprocessing import normalize
+    from vendi_score import vendi
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(40, 8)), rng.normal(size=(40, 8)) + 0.3
+    ours = gm.sliced_wasserstein(a, b, num_projections=100, seed=3, progress=False).value
+    assert peers.parity_row("sw", "POT", ours, ot.sliced_wasserstein_distance(a, b, n_projections=100, seed=3),
+                            1e-9, "", compared="SW").ok
+    assert not peers.parity_row("sw", "POT", ours, ot.sliced_wasserstein_distance(a, b, n_projections=100, seed=4),
+                                1e-9, "", compared="SW").ok
+    xn = normalize(a)
+    ours = gm.vendi_score(a, q=1, progress=False).value
+    assert peers.parity_row("v", "vendi", ours, vendi.score_K(xn @ xn.T, q=1), 1e-9, "", compared="VS").ok
+    assert not peers.parity_row("v", "vendi", ours, vendi.score_K(xn @ xn.T, q=2), 1e-9, "", compared="VS").ok
