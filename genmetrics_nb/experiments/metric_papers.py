@@ -561,7 +561,8 @@ def ct_moons(*, bandwidths=None, n_train: int = 2000, n_test: int = 1000, n_gene
                      kind="shape", source=SRC_CT, match=ok_cross, best_likelihood=best))
     checks.append(check(f"C_T crosses 0 at bandwidth {cross:.3g}, best likelihood at {best:.3g} "
                         "(within a factor 3)", ok_cross))
-    curve = frame({"bandwidth": bw, "C_T": ct_mean, "C_T sd": ct_sd, "validation log-likelihood": loglik})
+    curve = frame({"bandwidth": float(b), "C_T": float(c), "C_T sd": float(d), "validation log-likelihood": float(ll)}
+                  for b, c, d, ll in zip(bw, ct_mean, ct_sd, loglik))
     return PaperSection("Meehan et al. 2020: C_T of a KDE on moons against its bandwidth", tuple(rows),
                         tuple(checks), extra={"curve": curve, "best": best, "cross": cross})
 

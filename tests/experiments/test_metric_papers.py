@@ -134,3 +134,14 @@ def test_verdict_rule():
     assert mp.metric_papers_verdict(_section(False), _section(True, skipped="x")).reproduced is False
     with pytest.raises(ValueError, match="at least one"):
         mp.metric_papers_verdict()
+
+
+def test_ct_moons_small_has_the_papers_shape():
+    s = mp.ct_moons(bandwidths=[1e-3, 0.1, 10.0], n_train=1000, n_test=500, n_generated=500, trials=1,
+                    progress=False)
+    curve = s.extra["curve"]
+    assert list(curve.columns) == ["bandwidth", "C_T", "C_T sd", "validation log-likelihood"]
+    assert curve["C_T"].iloc[0] < -10 and curve["C_T"].iloc[-1] > 10  # copying at 1e-3, underfitting at 10
+    assert s.rows[0]["ours"] == pytest.approx(-17.30, abs=0.005)  # research notes 2.6: Z_U(200, 200)
+    with pytest.raises(ValueError, match="at least 3 positive"):
+        mp.ct_moons(bandwidths=[0.1, 1.0])
