@@ -604,11 +604,14 @@ def metric_papers_verdict(*sections: PaperSection) -> Verdict:
                                   "one-draw numbers were not compared", checks)
         return dataclasses.replace(v, brief=f"Not compared: {', '.join(skipped)} below the published sample size; "
                                             f"the other {len(checks)} checks held.")
-    n_close = sum(1 for s in sections for r in s.rows if r.get("kind") == "close" and r.get("match") is not None)
+    def count(kind):
+        return sum(1 for s in sections for r in s.rows if r.get("kind") == kind and r.get("match") is not None)
+
+    n_close, n_shape = count("close"), count("shape")
     held = sum(c.held for c in checks)
     if held == len(checks):
-        short = (f"All {len(checks) - n_close} exact/closed-form numbers match; all {n_close} one-draw published "
-                 f"numbers lie within our seeds' mean ± {SPREAD_SDS:g} SD.")
+        short = (f"All {len(checks) - n_close - n_shape} exact/closed-form checks and {n_shape} C_T shape checks "
+                 f"hold; all {n_close} one-draw published numbers lie within our seeds' mean ± {SPREAD_SDS:g} SD.")
     else:
         failed = next(c.text for c in checks if not c.held)
         short = f"{held} of {len(checks)} checks held; fails: {failed}."
