@@ -50,6 +50,8 @@ _EXPORTS = {
     "clip_score": "genmetrics_nb.metrics.text.clip_score:clip_score",
     "pickscore": "genmetrics_nb.metrics.text.pickscore:pickscore",
     "hpsv2": "genmetrics_nb.metrics.text.hpsv2:hpsv2",
+    "clip_class_accuracy": "genmetrics_nb.metrics.text.class_accuracy:clip_class_accuracy",
+    "imagereward": "genmetrics_nb.metrics.text.imagereward:imagereward",
     # text-image alignment from answers or detections the user brings
     "dsg_score": "genmetrics_nb.metrics.alignment.dsg:dsg_score",
     "tifa_score": "genmetrics_nb.metrics.alignment.tifa:tifa_score",

@@ -21,8 +21,6 @@ REPO = Path(__file__).resolve().parents[1]
 # Paths that other developers' changes of this session create. The docs already describe them;
 # empty this list once those changes are merged (the test then checks them like any other path).
 PENDING = frozenset({
-    "genmetrics_nb/suites/evaluate/",    # the evaluate report's analyses and set loading
-    "genmetrics_nb/suites/adm/",         # the ADM evaluator and its float16 emulation
 })
 
 # Places the code reads from when a user puts files there; not shipped in the repository.

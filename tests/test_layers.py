@@ -79,7 +79,7 @@ def test_every_import_inside_the_package_resolves():
     assert missing == []
 
 
-@pytest.mark.parametrize("package", ["experiments", "plots"])
+@pytest.mark.parametrize("package", ["experiments", "plots", "suites.evaluate"])
 def test_no_public_name_is_also_a_module_name(package):
     # gm.experiments.<name> finds functions by name; once a module of the same name is
     # imported, Python binds the module there instead and the notebook's call breaks.
@@ -89,8 +89,8 @@ def test_no_public_name_is_also_a_module_name(package):
     pkg = importlib.import_module(f"genmetrics_nb.{package}")
     modules = {m.name for m in pkgutil.iter_modules(pkg.__path__)}
     clashes = [(m, n) for m in sorted(modules)
-               for n in getattr(importlib.import_module(f"genmetrics_nb.{package}.{m}"), "__all__", ())
-               if n in modules]
+               for n in set(getattr(importlib.import_module(f"genmetrics_nb.{package}.{m}"), "__all__", ()))
+               | set(getattr(pkg, "__all__", ())) if n in modules]
     assert clashes == []
 
 

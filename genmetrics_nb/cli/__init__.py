@@ -17,6 +17,7 @@ _COMMAND_MODULES = (
     "genmetrics_nb.cli.features",  # stats
     "genmetrics_nb.cli.metrics",  # fid, kid, isc, prc
     "genmetrics_nb.cli.evaluate",  # evaluate
+    "genmetrics_nb.cli.t2i",  # evaluate-t2i
     "genmetrics_nb.cli.adm",  # adm (guided-diffusion's evaluator)
     "genmetrics_nb.cli.train_fcn",  # train-fcn
     "genmetrics_nb.cli.train",  # train-generator, train-classifier

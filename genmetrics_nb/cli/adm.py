@@ -14,7 +14,7 @@ __all__ = ["register"]
 
 
 def _defaults() -> dict:
-    from genmetrics_nb.suites.adm_evaluator import adm
+    from genmetrics_nb.suites.adm.evaluator import adm
 
     return {k: p.default for k, p in inspect.signature(adm).parameters.items()
             if p.default is not inspect.Parameter.empty}
@@ -50,7 +50,7 @@ def register(subparsers) -> None:
 
 
 def _main(args) -> int:
-    from genmetrics_nb.suites.adm_evaluator import adm
+    from genmetrics_nb.suites.adm.evaluator import adm
 
     res = adm(args.ref_batch, args.sample_batch, split_size=args.split_size, arithmetic=args.arithmetic,
               use_stored_statistics=not args.recompute_statistics, weights=args.weights, batch_size=args.batch_size,

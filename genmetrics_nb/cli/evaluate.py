@@ -37,8 +37,13 @@ def register(subparsers) -> None:
     p.add_argument("--pr-extractor", default=None,
                    help="features of precision/recall (default: vgg16-fc2 with inception-v3-fid, as published; "
                         "otherwise the --extractor)")
+    p.add_argument("--heldout", default=None, metavar="SOURCE",
+                   help="real images apart from REAL (e.g. the test split beside a training split) for the "
+                        "baseline and the memorisation check; without it those two sections hold out part of "
+                        "REAL for their own use (the summary always uses all of REAL)")
     p.add_argument("--num-images", type=int, default=None,
-                   help="images per generated set and in the real reference (default: the notebook's)")
+                   help="cap on every set's images: a larger set is cut to a seeded random subset (stated in "
+                        "the report); what a generator draws (required for generators). Default: every image")
     p.add_argument("--out", default="reports-evaluate", help="report folder (default: reports-evaluate)")
     p.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                    help="any other notebook parameter (VALUE is YAML), e.g. -p n_boot=50 -p classifier=shipped")
@@ -59,15 +64,16 @@ def _print_summary(summary: dict, html_path: str) -> None:
             ("density", "density"), ("coverage", "coverage"), ("fd_inf", f"{fd}-inf")]
     cols = [(k, lab) for k, lab in cols if any(r.get(k) is not None for r in rows.values())]
     width = max([len("set")] + [len(n) for n in rows])
-    print(f"{'set':<{width}}  " + "  ".join(f"{lab:>12}" for _, lab in cols))
+    print(f"{'set':<{width}}  {'n':>7}  " + "  ".join(f"{lab:>12}" for _, lab in cols))
     for name, r in rows.items():
         cells = []
         for k, _ in cols:
             v = r.get(k)
             mark = "*" if summary.get("best", {}).get(k) == name and len(rows) > 1 else " "
-            cells.append(f"{'-' if v is None else f'{v:.4g}'}{mark}".rjust(12))
-        print(f"{name:<{width}}  " + "  ".join(cells))
-    print(f"(* best in its column; intervals in the report)\nreport: {html_path}")
+            cells.append(f"{'-' if v is None else f'{v:.6g}'}{mark}".rjust(12))
+        print(f"{name:<{width}}  {r.get('n', '-'):>7}  " + "  ".join(cells))
+    print(f"(each set against the whole reference, n = {summary.get('n_reference', '-')}; k = {summary.get('k', '-')}; "
+          f"* best in its column; intervals in the report)\nreport: {html_path}")
 
 
 def _main(args) -> int:
@@ -82,11 +88,11 @@ def _main(args) -> int:
         "extractor": args.extractor,
         "pr_extractor": args.pr_extractor or PUBLISHED_PR_EXTRACTOR.get(args.extractor, args.extractor),
         "classifier": None,  # the shipped classifier knows Fashion-MNIST only: opt in with -p classifier=shipped
+        "heldout": None if args.heldout is None else _source_arg(args.heldout),
+        "num_images": args.num_images,  # None: every image of every set
     }
     if args.names is not None:
         params["names"] = args.names
-    if args.num_images is not None:
-        params["num_images"] = args.num_images
     for item in args.parameter:
         key, eq, raw = item.partition("=")
         if not eq or not key:

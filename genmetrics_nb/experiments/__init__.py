@@ -27,13 +27,12 @@ _STORIES = {
     "ppl": ("ppl_sweep", "ppl_verdict"),
     "stylegan2_metrics": ("metric_table", "stylegan2_metrics_verdict"),
     "parity": ("ParityTable", "parity_table", "parity_verdict", "PARITY_ROWS"),
+    "evaluate": ("evaluate_verdict",),
+    "t2i": ("T2IInputs", "t2i_categories", "t2i_inputs", "t2i_protocol", "t2i_summary", "t2i_truncation",
+            "t2i_verdict", "t2i_worst"),
     "metric_papers": ("PaperSection", "expected_coverage", "naeem_lemmas", "prdc_example", "prd_reference_cases",
                       "prd_modes", "vendi_readme", "pixel_vendi_table", "top_pr_example", "ct_moons",
                       "metric_papers_verdict", "SPREAD_SDS"),
-    "evaluate": ("SummaryTable", "summary_table", "RealismGalleries", "realism", "Memorisation", "memorisation",
-                 "PerClass", "per_class", "SampleSizeCurve", "sample_size_curve", "ProtocolTable",
-                 "protocol_table", "EvaluationVerdict", "verdict"),
-    "evaluate_sets": ("SampledSource", "EvaluationSet", "Evaluation", "sample_source", "load_sets"),
 }
 
 #: Public name -> ``"module:attribute"``.

@@ -1,9 +1,10 @@
 """Plot functions used by the notebooks, one module per notebook.
 
-``plots/fid.py`` holds the fid notebook's figures, ``plots/kid.py`` the kid
-notebook's, and so on; figure families several notebooks share are in
-``samples.py`` (image grids), ``labels.py`` (label-map colours) and
-``axes.py``. Each function returns a :class:`matplotlib.figure.Figure` with
+``plots/fid.py`` holds the fid notebook's figures, ``plots/evaluate.py`` the
+evaluate notebook's, and so on; figure families several notebooks share are in
+``samples.py`` (image grids), ``labels.py`` (label-map colours),
+``sample_size.py`` (the Frechet distance against n, for the kid and evaluate
+notebooks) and ``axes.py``. Each function returns a :class:`matplotlib.figure.Figure` with
 labelled axes and, when a notebook runs under the report runner, also saves it
 as a PNG in the report folder (``figures/<name>.png``).
 

@@ -1,4 +1,7 @@
-"""Figures of the evaluate notebook: samples, realism and memorisation galleries, classes, sample size."""
+"""Figures of the evaluate notebook: samples, realism and memorisation galleries, classes.
+
+FD against the sample size is :func:`genmetrics_nb.plots.sample_size.fd_sample_size`.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -12,18 +15,24 @@ __all__ = [
     "memorisation_plot",
     "class_histograms",
     "class_fd",
-    "fd_sample_size",
 ]
 
 
-def evaluation_samples(ev, *, n: int = 16, nrow: int = 4, name: str = "evaluation-samples"):
-    """A grid of real images beside a grid of each generated set."""
+def evaluation_samples(ev, *, n: int = 16, nrow: int = 4, seed: int = 0, name: str = "evaluation-samples"):
+    """A grid of real images beside a grid of each generated set.
+
+    Each grid is a seeded random sample of the set, stratified by class
+    (every class in turn, grouped) when the set has labels
+    (:meth:`~genmetrics_nb.suites.evaluate.sets.EvaluationSet.draw`).
+    """
     sets = [ev.real, *ev.generated]
     fig, axes = new_figure(1, len(sets), width=2.6, height=2.9)
     for ax, s in zip(axes[0], sets):
-        show_images(ax, s.preview(n), nrow)
-        ax.set_title(s.name, fontsize=9)
-        ax.set_xlabel(f"first {min(n, s.n)} of {s.n} sampled images", fontsize=7)
+        rows = s.draw(n, seed=seed)
+        show_images(ax, s.images(rows), nrow)
+        ax.set_title(f"{s.name} (n = {s.n})", fontsize=9)
+        how = "stratified by class" if s.labels is not None else "random"
+        ax.set_xlabel(f"{len(rows)} of {s.n} images, {how} (seed {seed})", fontsize=7)
     fig.suptitle("Real and generated samples")
     return finish(fig, name)
 
@@ -34,10 +43,10 @@ def realism_galleries(ev, gal, *, nrow: int = 4, name: str = "realism-galleries"
     for row, g in zip(axes, ev.generated):
         for ax, which, idx in ((row[0], "most", gal.most[g.name]), (row[1], "least", gal.least[g.name])):
             show_images(ax, g.images(idx), nrow)
-            scores = gal.scores[g.name][idx]
             ax.set_title(f"{g.name}: {which} realistic", fontsize=8)
-            ax.set_xlabel(f"realism score {scores.min():.2f} to {scores.max():.2f}", fontsize=7)
-    fig.suptitle(f"Realism score (Kynkaanniemi et al. 2019, k={gal.k}); > 1: inside the real manifold")
+            ax.set_xlabel(gal.range_text(g.name, idx), fontsize=7)
+    fig.suptitle(f"Realism score (Kynkaanniemi et al. 2019, k={gal.k}); > 1: inside the real manifold; "
+                 "copy: at distance 0 from a real image")
     return finish(fig, name)
 
 
@@ -54,7 +63,7 @@ def memorisation_plot(ev, memo, *, name: str = "memorisation"):
     for g in ev.generated:
         ax.hist(memo.generated[g.name][1], bins=bins, density=True, histtype="step", lw=1.2, label=g.name)
     ax.axvline(memo.threshold, color="red", ls="--", lw=1, label="copy threshold")
-    ax.set_xlabel("Euclidean distance to the nearest reference image (features)")
+    ax.set_xlabel(f"Euclidean distance to the nearest of all {memo.n_reference} reference images (features)")
     ax.set_ylabel("density")
     ax.legend(fontsize=7)
     ax.set_title("Distance to the nearest real image: generated samples against new real images")
@@ -103,22 +112,4 @@ def class_fd(pc, *, name: str = "class-fd"):
     ax.set_ylabel(f"{pc.fd_name} within the class")
     ax.legend(fontsize=7)
     ax.set_title(f"{pc.fd_name} per class (biased upwards at small n per class)")
-    return finish(fig, name)
-
-
-def fd_sample_size(curve, *, name: str = "fd-sample-size"):
-    """FD against 1/n for each set, with the straight-line fit whose intercept is FD-infinity."""
-    fig, axes = new_figure(1, 1, width=6.5, height=4.0)
-    ax = axes[0][0]
-    for label, c in curve.curves.items():
-        inv = 1.0 / np.asarray(c.sizes, dtype=float)
-        line = ax.plot(inv, c.fids, marker="o", ls="none", label=f"{label} (at n)")
-        xs = np.linspace(0, inv.max(), 20)
-        ax.plot(xs, c.value + c.slope * xs, ls="--", color=line[0].get_color(),
-                label=f"{label}: {curve.fd_name}-infinity {c.value:.3g}")
-    ax.set_xlim(left=0)
-    ax.set_xlabel("1 / n (number of generated samples)")
-    ax.set_ylabel(curve.fd_name)
-    ax.legend(fontsize=7)
-    ax.set_title(f"{curve.fd_name} against sample size; the intercept at 1/n = 0 is {curve.fd_name}-infinity")
     return finish(fig, name)

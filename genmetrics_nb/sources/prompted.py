@@ -254,7 +254,7 @@ def _checked(ps) -> str | None:
     return f"{ps.name} sha256 {','.join(h[:12] for h in ps.sha256)}{state}"
 
 
-def prompted_images(folder, *, prompt_set: str | None = None, prompts=None) -> PromptedImages:
+def prompted_images(folder, *, prompt_set: str | None = None, prompts=None, jsonl=None) -> PromptedImages:
     """Images of a folder with the prompts they were generated from.
 
     Parameters
@@ -269,6 +269,9 @@ def prompted_images(folder, *, prompt_set: str | None = None, prompts=None) -> P
         every image's prompt is checked against the published set and every
         prompt must have an image (per category for T2I-CompBench); without
         it the folder's own prompts are used as they are.
+    jsonl : path-like, optional
+        A ``prompts.jsonl`` kept apart from the images (file names relative
+        to ``folder``); default ``folder/prompts.jsonl``.
 
     Returns
     -------
@@ -293,6 +296,11 @@ def prompted_images(folder, *, prompt_set: str | None = None, prompts=None) -> P
     if prompts is not None and prompt_set is None:
         prompt_set = prompts.name
     if prompt_set is None:
+        if jsonl is not None:
+            jsonl = Path(os.fspath(jsonl)).expanduser()
+            if not jsonl.is_file():
+                raise ValueError(f"jsonl={str(jsonl)!r} is not a file; pass the path of the prompts.jsonl")
+            return _from_jsonl(folder, jsonl)
         jsonl = folder / "prompts.jsonl"
         if not jsonl.is_file():
             raise ValueError(f"{folder} has no prompts.jsonl; write one ({{\"file_name\": ..., \"prompt\": ...}} "

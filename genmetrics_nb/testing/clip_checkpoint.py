@@ -24,7 +24,8 @@ from pathlib import Path
 
 from genmetrics_nb.util.io import atomic_write
 
-__all__ = ["install_fake_clip", "openai_clip_state_dict", "small_config", "write_openai_clip"]
+__all__ = ["HPS_SMALL_CFG", "install_fake_clip", "openai_clip_state_dict", "small_config", "write_hps_checkpoint",
+           "write_openai_clip"]
 
 
 def small_config():
@@ -289,3 +290,32 @@ def write_open_clip_folder(folder, model_cfg: dict, *, seed: int = 0) -> Path:
     (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": model_cfg}, indent=2))
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(folder / "open_clip_model.safetensors"))
     return folder
+
+
+#: A reduced open_clip CLIP with ViT-H-14's attention-head widths (image 80, text 64) and patch
+#: size, for HPS-format stand-ins (HPS files hold open_clip's ViT-H-14).
+HPS_SMALL_CFG = {"embed_dim": 64, "quick_gelu": False,
+                 "vision_cfg": {"image_size": 224, "layers": 1, "width": 160, "head_width": 80, "patch_size": 14},
+                 "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 128, "heads": 2, "layers": 1}}
+
+
+def write_hps_checkpoint(path, *, seed: int = 0, model_cfg: dict | None = None) -> Path:
+    """A random checkpoint in HPSv2's format: ``torch.save({"state_dict": open_clip CLIP state dict})``
+    (``HPS_v2*_compressed.pt``), of a reduced CLIP with ViT-H-14's head widths
+    (:data:`HPS_SMALL_CFG`); open_clip's initialisation with every LayerNorm and bias perturbed.
+    Needs open_clip."""
+    import torch
+    from open_clip.model import CLIP
+
+    torch.manual_seed(int(seed))
+    model = CLIP(**(model_cfg or HPS_SMALL_CFG))
+    g = torch.Generator().manual_seed(int(seed) + 1)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias") or "ln_" in name:
+                p.add_(torch.randn(p.shape, generator=g) * 0.1)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path, suffix=".part") as fh:
+        torch.save({"state_dict": model.state_dict()}, fh)
+    return path

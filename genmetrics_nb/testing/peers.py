@@ -493,7 +493,7 @@ def _adm_peer_features(ctx: Context, which: str) -> dict:
 def _adm(ctx: Context) -> ParityRow:
     from prdc import compute_prdc
 
-    from genmetrics_nb.suites.adm_evaluator import adm
+    from genmetrics_nb.suites.adm.evaluator import adm
 
     paths = {}
     for which in ("real", "fake"):

@@ -20,7 +20,7 @@ import genmetrics_nb as gm
 from genmetrics_nb.util.findings import check, not_testable, verdict_from_checks
 from genmetrics_nb.report.runner import NOTEBOOK_DIR
 
-NOTEBOOKS = sorted(p.stem for p in NOTEBOOK_DIR.glob("*.ipynb") if p.stem != "evaluate")
+NOTEBOOKS = sorted(p.stem for p in NOTEBOOK_DIR.glob("*.ipynb"))
 
 
 def _ok(v, reproduced):
@@ -95,7 +95,7 @@ def test_fid_tables_show_intervals_and_the_baseline():
 
 
 def _sweep(label, fid, kid, fid_inf, sizes=(50, 100, 1000), extractor="inception-v3-fid"):
-    from genmetrics_nb.experiments.kid import SampleSizeSweep
+    from genmetrics_nb.metrics.distribution.sample_size import SampleSizeSweep
 
     rows = tuple({"n": n, "repeat": r, "fd": f + r, "kid": k * (1 + 0.1 * r)}
                  for n, f, k in zip(sizes, fid, kid) for r in range(2))
@@ -356,7 +356,7 @@ def test_experiments_holds_one_story_per_notebook():
     modules = {p.stem for p in Path(experiments.__file__).parent.glob("*.py")} - {"__init__"}
     notebooks = {p.stem for p in NOTEBOOK_DIR.glob("*.ipynb")}
     # evaluate_sets and the common shim go with evaluate's move to suites/
-    assert modules - notebooks <= {"common", "evaluate_sets"}, modules - notebooks
+    assert modules - notebooks == set(), modules - notebooks
 
 
 @pytest.mark.parametrize("name", ["lpips", "linear_separability", "parity", "stylegan2_metrics"])

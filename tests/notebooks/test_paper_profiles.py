@@ -172,4 +172,30 @@ PAPER_STAND_INS: dict = {
     "precision_recall": {"classes": [0, 1, 2, 3], "keep_classes": [0, 1]},
     "iou_dice": {"n_train": 16, "n_test": 8, "epochs": 2},
     "linear_separability": {"num_samples": 300},
+    "t2i": lambda tmp_path, monkeypatch: _t2i_stand_in(tmp_path),
 }
+
+
+def _t2i_stand_in(tmp_path):
+    """The user's files of the t2i paper setting, as random checkpoints in each publisher's format:
+    OpenAI's CLIP file, a PickScore transformers folder, an HPS ``{"state_dict"}`` file, ImageReward's
+    three files, and a
+    folder of images with a prompts.jsonl. CMMD and FD-DINOv2 need the manifest's full-size
+    networks, which are not stood in for here."""
+    from genmetrics_nb.extractors.clip import CLIPVisionConfig
+    from genmetrics_nb.suites.t2i import write_class_prompt_folder
+    from genmetrics_nb.testing import clip_checkpoint as cc
+    from genmetrics_nb.testing.imagereward_checkpoint import write_imagereward
+
+    cfg = CLIPVisionConfig(width=128, layers=1, patch_size=32, image_size=224, embed_dim=64)
+    return {
+        "images": str(write_class_prompt_folder(tmp_path / "t2i-images", n_per_class=1, size=32)),
+        "real": None,
+        "clip_model": str(cc.write_openai_clip(tmp_path / "ViT-B-32.pt", cfg, vocab_size=49408)),
+        "pickscore_model": str(cc.write_hf_clip(tmp_path / "PickScore_v1", processor=False, hidden_act="gelu",
+                                                vision_width=160, vision_heads=2, text_width=128, patch_size=14,
+                                                vision_layers=1)),
+        "hps_model": str(cc.write_hps_checkpoint(tmp_path / "HPS_v2.1_compressed.pt")),
+        **{f"imagereward_{k}": str(v) for k, v in write_imagereward(tmp_path / "ImageReward").items()},
+        "cmmd_extractor": None, "fd_extractor": None,
+    }

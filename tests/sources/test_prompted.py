@@ -52,6 +52,12 @@ def test_prompts_jsonl_aligns_prompts_with_files(tmp_path):
     # the pixels of image i are the file of prompt i
     assert p.images.read_batch(0, 3)[:, 0, 0, 0].tolist() == [1, 3, 2]
     assert "3 images of 2 prompts" in repr(p)
+    # the same lines in a file kept apart from the images
+    (tmp_path / "prompts.jsonl").rename(tmp_path.parent / f"{tmp_path.name}-prompts.jsonl")
+    q = gm.prompted_images(tmp_path, jsonl=tmp_path.parent / f"{tmp_path.name}-prompts.jsonl")
+    assert q.prompts == p.prompts and q.images.files == p.images.files
+    with pytest.raises(ValueError, match="jsonl=.* is not a file"):
+        gm.prompted_images(tmp_path, jsonl=tmp_path / "missing.jsonl")
 
 
 def test_prompts_jsonl_errors_name_the_problem(tmp_path):

@@ -27,8 +27,8 @@ import pytest
 import torch
 
 import genmetrics_nb as gm
-from genmetrics_nb.metrics.distribution import manifold as mf
-from genmetrics_nb.suites.split_inception_score import evaluator_inception_score, float32_softmax
+from genmetrics_nb.suites.adm import manifold as mf
+from genmetrics_nb.suites.adm.split_inception_score import evaluator_inception_score, float32_softmax
 from genmetrics_nb.testing.weights import install_fake_weights
 
 pytestmark = pytest.mark.filterwarnings("ignore::genmetrics_nb.metrics.distribution.frechet.SingularCovarianceWarning")
@@ -442,7 +442,7 @@ def test_sfid_uses_a_reference_batchs_mu_s(batches):
 # ----------------------------------------------------------------------------
 def test_cli_prints_the_evaluators_lines(monkeypatch, capsys):
     from genmetrics_nb.cli import main
-    from genmetrics_nb.suites import adm_evaluator
+    from genmetrics_nb.suites.adm import evaluator as adm_evaluator
 
     scores = [np.float32(215.8), np.float32(215.87407)]
     res = adm_evaluator.ADMResult(
@@ -472,3 +472,13 @@ def test_cli_prints_the_evaluators_lines(monkeypatch, capsys):
     from genmetrics_nb.cli import build_parser
 
     assert "adm" in build_parser().format_help()
+
+
+def test_the_suite_stays_callable_as_gm_suites_adm():
+    # importing the package's modules makes the package the `adm` attribute of gm.suites: it must still run the suite
+    import genmetrics_nb.suites.adm.manifold  # noqa: F401
+    from genmetrics_nb.suites.adm.evaluator import ADMResult
+
+    assert callable(gm.suites.adm) and gm.suites.ADMResult is ADMResult
+    with pytest.raises(TypeError, match="reference_batch must be the path of an .npz batch"):
+        gm.suites.adm(np.zeros((4, 8, 8, 3), np.uint8), "sample.npz", progress=False)

@@ -41,7 +41,7 @@ class ADMResult(Result):
         NHWC; stored ``mu_s``/``sigma_s`` when present).
     precision, recall : float
         The evaluator's k = 3 manifold estimator on the pool3 features of
-        both batches' images (:func:`~genmetrics_nb.metrics.distribution.manifold.manifold_precision_recall`).
+        both batches' images (:func:`~genmetrics_nb.suites.adm.manifold.manifold_precision_recall`).
     n_reference, n_sample : int
         Images in each batch's ``arr_0``.
     protocol : dict
@@ -125,7 +125,7 @@ def adm(
         Precision/recall neighbourhood (3, the evaluator's ``nhood_sizes``).
     arithmetic : {"float16", "float32"}
         Precision/recall distances: the evaluator's float16 (default) or
-        float32 (see :mod:`genmetrics_nb.metrics.distribution.manifold`).
+        float32 (see :mod:`genmetrics_nb.suites.adm.manifold`).
     row_batch_size, col_batch_size : int
         The evaluator's precision/recall blocks (10,000), where its float32
         fallback is decided.
@@ -172,9 +172,9 @@ def adm(
       (:func:`genmetrics_nb.frechet_distance`; equal to the evaluator's
       ``scipy.linalg.sqrtm`` form to round-off);
     * Inception Score of the sample batch
-      (:mod:`genmetrics_nb.suites.split_inception_score`);
+      (:mod:`genmetrics_nb.suites.adm.split_inception_score`);
     * precision and recall:
-      :func:`~genmetrics_nb.metrics.distribution.manifold.manifold_precision_recall`
+      :func:`~genmetrics_nb.suites.adm.manifold.manifold_precision_recall`
       on the pool3 features of both ``arr_0``.
 
     The published check: ADM-G + ADM-U on ImageNet 256
@@ -195,9 +195,9 @@ def adm(
     """
     from genmetrics_nb.features import FeatureStats, extract_features
     from genmetrics_nb.metrics.distribution.frechet import frechet_distance
-    from genmetrics_nb.metrics.distribution.manifold import ARITHMETICS, manifold_precision_recall
-    from genmetrics_nb.suites.adm_batches import open_batch
-    from genmetrics_nb.suites.split_inception_score import evaluator_inception_score, float32_softmax, split_bounds
+    from genmetrics_nb.suites.adm.manifold import ARITHMETICS, manifold_precision_recall
+    from genmetrics_nb.suites.adm.batches import open_batch
+    from genmetrics_nb.suites.adm.split_inception_score import evaluator_inception_score, float32_softmax, split_bounds
     from genmetrics_nb.util.checks import check_choice
 
     split_size = check_int(split_size, name="split_size", minimum=1)
