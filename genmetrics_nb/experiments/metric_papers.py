@@ -9,7 +9,10 @@ contributes to the notebook's verdict. Two kinds of published numbers:
   it to the digits it was printed with (or to the reference test's tolerance);
 - **close**: one unseeded draw of random data, printed in a README; ours is a
   spread over seeds of the same setting, and the published number must lie
-  within mean +/- 3 SD of our seeds (the spread of one draw).
+  within mean +/- 3 SD of our seeds (the spread of one draw);
+- **shape**: read off a figure (C_T against the bandwidth): checked as a
+  stated inequality; **analogue**: the published protocol on other data
+  (pixel Vendi on Fashion-MNIST for the README's MNIST), shown, not checked.
 
 A "close" check is compared only at the published sample size (the spread
 depends on n); a run at another size (the smoke profile) reports its numbers
