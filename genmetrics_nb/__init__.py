@@ -62,6 +62,14 @@ _EXPORTS = {
     "prd": "genmetrics_nb.metrics.diversity.prd:prd",
     "sliced_wasserstein": "genmetrics_nb.metrics.diversity.sliced_wasserstein:sliced_wasserstein",
     "rarity_score": "genmetrics_nb.metrics.distribution.rarity:rarity_score",
+    # support (fidelity / diversity) metrics
+    "top_pr": "genmetrics_nb.metrics.support.top_pr:top_pr",
+    "pp_pr": "genmetrics_nb.metrics.support.pp_pr:pp_pr",
+    "alpha_precision": "genmetrics_nb.metrics.support.alpha_precision:alpha_precision",
+    # memorisation metrics
+    "authpct": "genmetrics_nb.metrics.memorisation.authpct:authpct",
+    "ct_test": "genmetrics_nb.metrics.memorisation.ct_test:ct_test",
+    "fld": "genmetrics_nb.metrics.memorisation.fld:fld",
     # segmentation scores
     "ConfusionMatrix": "genmetrics_nb.metrics.segmentation.confusion:ConfusionMatrix",
     "fcn_score": "genmetrics_nb.metrics.segmentation.fcn_score:fcn_score",

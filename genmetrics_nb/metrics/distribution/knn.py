@@ -45,6 +45,7 @@ __all__ = [
     "density_coverage",
     "knn_radii",
     "precision_recall",
+    "unit_roundoff",
 ]
 
 
@@ -140,7 +141,7 @@ class DensityCoverageResult(Result):
 # ----------------------------------------------------------------------------
 # preparation: centred low-precision copies with error bounds
 # ----------------------------------------------------------------------------
-def _unit_roundoff(dtype, device) -> float:
+def unit_roundoff(dtype, device) -> float:
     """Unit round-off of a matrix product in ``dtype`` on ``device``."""
     import torch
 
@@ -200,10 +201,10 @@ class _Engine:
         self.progress = progress
         d = sets[0].shape[1]
         dtype = torch.float32
-        u = _unit_roundoff(dtype, self.device)
+        u = unit_roundoff(dtype, self.device)
         if d * u > 0.01:  # the float32 bound would be too loose to decide anything
             dtype = torch.float64
-            u = _unit_roundoff(dtype, self.device)
+            u = unit_roundoff(dtype, self.device)
         self.dtype = dtype
         gamma = d * u / (1.0 - d * u)
         # |c - d^2| <= (gamma_D + 5u)(|a| + |b|)^2 (see module docstring); x2 for safety.
