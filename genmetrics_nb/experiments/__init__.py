@@ -30,6 +30,9 @@ _STORIES = {
     "evaluate": ("evaluate_verdict",),
     "t2i": ("T2IInputs", "t2i_categories", "t2i_inputs", "t2i_protocol", "t2i_summary", "t2i_truncation",
             "t2i_verdict", "t2i_worst"),
+    "metric_papers": ("PaperSection", "expected_coverage", "naeem_lemmas", "prdc_example", "prd_reference_cases",
+                      "prd_modes", "vendi_readme", "pixel_vendi_table", "top_pr_example", "ct_moons",
+                      "metric_papers_verdict", "SPREAD_SDS"),
 }
 
 #: Public name -> ``"module:attribute"``.

@@ -130,7 +130,12 @@ def parity_table(*, rows=None, n: int = 64, weights: str = "random", seed: int =
     * ``cmmd``: ``gm.cmmd`` on 16 + 16 images against open_clip loading the
       same OpenAI-format file, google-research's preprocessing and its
       ``distance.mmd`` (:mod:`genmetrics_nb.testing.cmmd_reference`); offline
-      the CLIP file is a reduced random ViT in OpenAI's format.
+      the CLIP file is a reduced random ViT in OpenAI's format;
+    * ``vendi``: ``vendi_score.vendi.score_K`` (q = 1, 2, inf) on the pool3
+      features; ``sliced-wasserstein``: POT's ``ot.sliced_wasserstein_distance``
+      (p = 1, 2, the same projection seed); ``top-pr``: ``top_pr.compute_top_pr``
+      on the README's Gaussians at n = 300 (TopP&R needs more than 160
+      samples per set).
 
     The FID-Inception rows share their pool3 features (``legacy_tensorflow``
     and ``legacy_pytorch``) through one context.

@@ -3,7 +3,7 @@
 A test harness, not a story: every adapter here runs one protocol twice on
 the same images and the same network weights, once through
 ``genmetrics_nb`` and once through its peer (pytorch-fid, torch-fidelity,
-clean-fid, prdc, lpips, scikit-image, open_clip, or an independent
+clean-fid, prdc, lpips, scikit-image, open_clip, vendi-score, POT, top-pr, or an independent
 re-computation where the reference is not a package), and returns a
 :class:`ParityRow`. The parity notebook's story
 (:func:`genmetrics_nb.experiments.parity.parity_table`) runs them; the
@@ -30,6 +30,9 @@ References
 .. [9] S. Jayasumana et al. (CVPR 2024), CMMD:
    https://github.com/google-research/google-research/tree/master/cmmd; open_clip:
    https://github.com/mlfoundations/open_clip
+.. [10] D. Friedman and A. B. Dieng (TMLR 2023), vendi-score: https://github.com/vertaix/Vendi-Score
+.. [11] R. Flamary et al., POT (``ot.sliced_wasserstein_distance``): https://github.com/PythonOT/POT
+.. [12] P. J. Kim et al. (NeurIPS 2023), top-pr: https://github.com/LAIT-CVLab/TopPR
 """
 from __future__ import annotations
 
@@ -612,6 +615,63 @@ def _cmmd(ctx: Context) -> ParityRow:
                       compared="CMMD")
 
 
+def _vendi(ctx: Context) -> ParityRow:
+    from sklearn.preprocessing import normalize
+    from vendi_score import vendi
+
+    from genmetrics_nb.metrics.diversity.vendi import vendi_score
+
+    a = np.concatenate([_our_pool(ctx, "real", "legacy_tensorflow"), _our_pool(ctx, "fake", "legacy_tensorflow")])
+    ours = [vendi_score(a, q=q, progress=False).value for q in (1, 2, float("inf"))]
+    xn = normalize(a.astype(np.float64), axis=1)
+    # n < d here: the reference's n x n route (score_K of the cosine Gram matrix); score_dual is the same
+    # number through the d x d matrix. The reference spells q = inf "inf" (entropy_q)
+    theirs = [vendi.score_K(xn @ xn.T, q=q) for q in (1, 2, "inf")]
+    return parity_row("Vendi score (cosine similarity, q = 1, 2, inf)", _version("vendi-score"), ours, theirs, 1e-9,
+                      f"vendi_score.vendi.score_K of the L2-normalised Gram matrix of the {len(a)} pool3 features "
+                      "(real and fake together)", compared="Vendi score, q = 1 (differences: q = 1, 2, inf)")
+
+
+def _sliced_wasserstein(ctx: Context) -> ParityRow:
+    import ot
+
+    from genmetrics_nb.metrics.diversity.sliced_wasserstein import sliced_wasserstein
+
+    a, b = _our_pool(ctx, "real", "legacy_tensorflow"), _our_pool(ctx, "fake", "legacy_tensorflow")
+    ours = [sliced_wasserstein(a, b, p=p, num_projections=100, seed=3, progress=False).value for p in (1, 2)]
+    theirs = [ot.sliced_wasserstein_distance(a.astype(np.float64), b.astype(np.float64), n_projections=100,
+                                             p=p, seed=3) for p in (1, 2)]
+    return parity_row("sliced Wasserstein SW_p (100 projections, seed 3, p = 1, 2)", _version("POT"), ours, theirs,
+                      1e-9, "ot.sliced_wasserstein_distance on the same pool3 features (float64), the same "
+                      "projection seed", compared="SW_1 (differences: p = 1, 2)")
+
+
+def _top_pr(ctx: Context) -> ParityRow:
+    from top_pr.top_pr import compute_top_pr
+
+    from genmetrics_nb.metrics.support.top_pr import top_pr
+
+    # TopP&R's bandwidth is the 5 d-th neighbour distance (k = 160 after the 64 -> 32 projection): it needs
+    # more samples per set than the page's images, so the row uses the README's Gaussians at n = 300
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 64)).astype(np.float32)
+    y = (rng.normal(size=(300, 64)) + 0.4).astype(np.float32)
+    res = top_pr(x, y, alpha=0.1, device="cpu", progress=False)
+    ours = [res.precision, res.recall, res.f1]
+    state = np.random.get_state()  # compute_top_pr reseeds numpy's global generator (Fix_seed(42))
+    try:
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+            ref = compute_top_pr(real_features=x, fake_features=y, alpha=0.1, kernel="cosine", random_proj=True,
+                                 f1_score=True)
+    finally:
+        np.random.set_state(state)
+    theirs = [float(ref["fidelity"]), float(ref["diversity"]), float(ref["Top_F1"])]
+    return parity_row("TopP&R (cosine kernel, alpha = 0.1, 64 -> 32 projection)", _version("top-pr"), ours, theirs,
+                      1e-12, "top_pr.compute_top_pr on N(0, I) against N(0.4, I), 64-d, 300 each (the README's "
+                      "setting at a smaller n: TopP&R needs more than 160 samples per set)", floor=1e-3,
+                      compared="fidelity (differences: fidelity, diversity, F1)")
+
+
 #: The peers, in the order the table shows them: name -> (function, weights it needs, packages it needs).
 PEERS = {
     "fid-pytorch-fid": (_fid_pytorch_fid, (_FID_WEIGHTS,), ("pytorch_fid",)),
@@ -625,4 +685,7 @@ PEERS = {
     "adm": (_adm, (_FID_WEIGHTS,), ("pytorch_fid", "prdc")),
     "fd-dinov2": (_fd_dinov2, (_DINOV2_WEIGHTS,), ("pytorch_fid",)),
     "cmmd": (_cmmd, (_CLIP_WEIGHTS,), ("open_clip",)),
+    "vendi": (_vendi, (_FID_WEIGHTS,), ("vendi_score",)),
+    "sliced-wasserstein": (_sliced_wasserstein, (_FID_WEIGHTS,), ("ot",)),
+    "top-pr": (_top_pr, (), ("top_pr", "gudhi")),
 }

@@ -112,3 +112,24 @@ def test_parity_notebook_smoke(tmp_path, monkeypatch):
     assert m["parity"]["n"] == 48
     assert run.results["figures"] == ["parity.png"]
     assert gm.experiments.parity_table is P.parity_table
+
+
+# ----------------------------------------------------------------------------- the diversity rows
+# (vendi, sliced-wasserstein, top-pr run with every other row in test_every_protocol_is_within_tolerance_of_its_peer)
+def test_diversity_tolerances_fail_on_a_wrong_detail():
+    """Another projection seed (SW) or order q (Vendi) is far outside the rows' 1e-9 tolerance."""
+    import ot
+    from sklearn.preprocessing import normalize
+    from vendi_score import vendi
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(40, 8)), rng.normal(size=(40, 8)) + 0.3
+    ours = gm.sliced_wasserstein(a, b, num_projections=100, seed=3, progress=False).value
+    assert peers.parity_row("sw", "POT", ours, ot.sliced_wasserstein_distance(a, b, n_projections=100, seed=3),
+                            1e-9, "", compared="SW").ok
+    assert not peers.parity_row("sw", "POT", ours, ot.sliced_wasserstein_distance(a, b, n_projections=100, seed=4),
+                                1e-9, "", compared="SW").ok
+    xn = normalize(a)
+    ours = gm.vendi_score(a, q=1, progress=False).value
+    assert peers.parity_row("v", "vendi", ours, vendi.score_K(xn @ xn.T, q=1), 1e-9, "", compared="VS").ok
+    assert not peers.parity_row("v", "vendi", ours, vendi.score_K(xn @ xn.T, q=2), 1e-9, "", compared="VS").ok
