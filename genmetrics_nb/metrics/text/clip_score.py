@@ -7,8 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from genmetrics_nb.metrics.result import Result
-from genmetrics_nb.metrics.text.pairs import check_prompts, mean_interval, pair_cosines, truncation_summary
+from genmetrics_nb.metrics.text.pairs import IntervalResult, check_prompts, mean_interval, pair_cosines, truncation_summary
 from genmetrics_nb.util.checks import check_choice, check_int, check_probability
 
 __all__ = ["CONVENTIONS", "ClipScoreResult", "Convention", "clip_score", "score_from_cosines"]
@@ -98,7 +97,7 @@ def score_from_cosines(cos, convention: str = "hessel2021"):
 
 
 @dataclasses.dataclass(frozen=True)
-class ClipScoreResult(Result):
+class ClipScoreResult(IntervalResult):
     """CLIPScore with its convention, model, tokenizer and truncation report.
 
     Attributes
@@ -160,16 +159,6 @@ class ClipScoreResult(Result):
         cut = self.truncation.get("n_truncated", 0)
         return (f"CLIPScore = {self.value:.6g}{ci} ({self.convention}: {self.scale:g} x cos, clip {self.clip}, "
                 f"prefix {self.prefix!r}; {self.model}; n = {self.n}; {cut} prompts truncated)")
-
-    @property
-    def ci_low(self) -> float | None:
-        """Lower end of the bootstrap interval (None without one)."""
-        return None if self.interval is None else self.interval.low
-
-    @property
-    def ci_high(self) -> float | None:
-        """Upper end of the bootstrap interval (None without one)."""
-        return None if self.interval is None else self.interval.high
 
 
 def clip_score(

@@ -8,8 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from genmetrics_nb.metrics.result import Result
-from genmetrics_nb.metrics.text.pairs import check_prompts, mean_interval, pair_cosines, truncation_summary
+from genmetrics_nb.metrics.text.pairs import IntervalResult, check_prompts, mean_interval, pair_cosines, truncation_summary
 from genmetrics_nb.util.checks import check_int, check_probability
 
 __all__ = ["HPS_VERSIONS", "HPSResult", "VIT_H14_HEAD_WIDTHS", "hpsv2"]
@@ -27,7 +26,7 @@ _SAME_PROMPT = ("HPS compares images of the same prompt; benchmark means are ove
 
 
 @dataclasses.dataclass(frozen=True)
-class HPSResult(Result):
+class HPSResult(IntervalResult):
     """HPSv2 / HPSv2.1 with its version, file and preprocessing.
 
     Attributes
@@ -64,14 +63,6 @@ class HPSResult(Result):
     display_fields: ClassVar[tuple[str, ...]] = ("ci_low", "ci_high", "version")
     n_fields: ClassVar[tuple[str, ...]] = ("n",)
     dict_exclude: ClassVar[tuple[str, ...]] = ("per_sample",)
-
-    @property
-    def ci_low(self) -> float | None:
-        return None if self.interval is None else self.interval.low
-
-    @property
-    def ci_high(self) -> float | None:
-        return None if self.interval is None else self.interval.high
 
     def __str__(self) -> str:
         return (f"HPS {self.version} = {self.value:.6g} (100 x mean cos; n = {self.n}; compare images of the "

@@ -10,8 +10,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from genmetrics_nb.metrics.result import Result
-from genmetrics_nb.metrics.text.pairs import check_prompts, mean_interval
+from genmetrics_nb.metrics.text.pairs import IntervalResult, check_prompts, mean_interval
 from genmetrics_nb.util.checks import check_int, check_probability
 
 __all__ = ["IMAGEREWARD_MAX_LENGTH", "IMAGEREWARD_MEAN", "IMAGEREWARD_STD", "IMAGEREWARD_VERSIONS",
@@ -34,7 +33,7 @@ _SAME_PROMPT = ("ImageReward is a z-score that ranks images of the same prompt; 
 
 
 @dataclasses.dataclass(frozen=True)
-class ImageRewardResult(Result):
+class ImageRewardResult(IntervalResult):
     """ImageReward with its version, files, tokenizer and truncation report.
 
     Attributes
@@ -73,14 +72,6 @@ class ImageRewardResult(Result):
     display_fields: ClassVar[tuple[str, ...]] = ("ci_low", "ci_high", "version")
     n_fields: ClassVar[tuple[str, ...]] = ("n",)
     dict_exclude: ClassVar[tuple[str, ...]] = ("per_sample",)
-
-    @property
-    def ci_low(self) -> float | None:
-        return None if self.interval is None else self.interval.low
-
-    @property
-    def ci_high(self) -> float | None:
-        return None if self.interval is None else self.interval.high
 
     def __str__(self) -> str:
         return (f"ImageReward {self.version} = {self.value:.6g} (mean z-score; n = {self.n}; compare images of the "

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from genmetrics_nb.features import inputs
+from genmetrics_nb.metrics.result import Result
 
 __all__ = ["check_prompts", "mean_interval", "pair_cosines", "truncation_summary"]
 
@@ -117,3 +118,21 @@ def mean_interval(per, *, clip_mean: bool = False, n_boot: int = 1000, ci: float
     return Interval(name=name, value=value, low=float(low), high=float(high),
                     std=float(reps.std(ddof=1)) if n_boot > 1 else float("nan"),
                     bias=float(reps.mean() - value), ci=ci, method="percentile")
+
+
+class IntervalResult(Result):
+    """A text metric's result with a bootstrap ``interval``: its ends as ``ci_low`` / ``ci_high``.
+
+    The base of CLIPScore's, PickScore's, HPS's and ImageReward's results (one
+    copy of the two display fields instead of one per metric).
+    """
+
+    @property
+    def ci_low(self) -> float | None:
+        """Lower end of the bootstrap interval (None without one)."""
+        return None if self.interval is None else self.interval.low
+
+    @property
+    def ci_high(self) -> float | None:
+        """Upper end of the bootstrap interval (None without one)."""
+        return None if self.interval is None else self.interval.high

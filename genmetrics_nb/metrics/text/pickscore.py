@@ -8,8 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from genmetrics_nb.metrics.result import Result
-from genmetrics_nb.metrics.text.pairs import check_prompts, mean_interval, pair_cosines, truncation_summary
+from genmetrics_nb.metrics.text.pairs import IntervalResult, check_prompts, mean_interval, pair_cosines, truncation_summary
 from genmetrics_nb.util.checks import check_int, check_probability
 
 __all__ = ["PICKSCORE_VERSIONS", "PickScoreResult", "pickscore", "prompt_groups", "softmax_within"]
@@ -43,7 +42,7 @@ def softmax_within(scores, groups) -> np.ndarray:
 
 
 @dataclasses.dataclass(frozen=True)
-class PickScoreResult(Result):
+class PickScoreResult(IntervalResult):
     """PickScore with its version, model file, tokenizer and per-prompt probabilities.
 
     Attributes
@@ -93,14 +92,6 @@ class PickScoreResult(Result):
     display_fields: ClassVar[tuple[str, ...]] = ("ci_low", "ci_high", "version")
     n_fields: ClassVar[tuple[str, ...]] = ("n", "n_prompts")
     dict_exclude: ClassVar[tuple[str, ...]] = ("per_sample", "probabilities", "groups")
-
-    @property
-    def ci_low(self) -> float | None:
-        return None if self.interval is None else self.interval.low
-
-    @property
-    def ci_high(self) -> float | None:
-        return None if self.interval is None else self.interval.high
 
     def __str__(self) -> str:
         return (f"PickScore = {self.value:.6g} ({self.version}, x{self.logit_scale:.4g} cos; n = {self.n} images, "
